@@ -1,0 +1,258 @@
+"""The client: settings, the shared request machinery, and one service per API resource."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from types import TracebackType
+from typing import Any
+
+import aiohttp
+
+from . import _config
+from ._config import ClientConfig, RateLimitMode, Timeout
+from ._envelope import decode
+from ._ratelimit import RateLimiter, RateLimitState
+from ._retry import Safety, call_with_retries
+from ._transport import FormField, Request, Response, Transport
+from .batch import BatchService
+from .errors import (
+    ClientClosedError,
+    OutcomeUnknownError,
+    RateLimitError,
+    TransportError,
+    error_from_response,
+)
+from .resources.account import AccountService
+from .resources.comments import CommentsService
+from .resources.contacts import ContactsService
+from .resources.groups import GroupsService
+from .resources.messages import MessagesService
+from .resources.otp import OTPService
+from .resources.sources import SourcesService
+from .resources.statuses import StatusesService
+from .resources.templates import TemplatesService
+
+__all__ = ["Client"]
+
+logger = logging.getLogger("wacr_async")
+
+_UNSET: Any = object()
+
+
+class _Core:
+    """What a client and all its ``with_options`` views share: transport, limiter, settings."""
+
+    __slots__ = ("config", "limiter", "transport")
+
+    def __init__(self, config: ClientConfig, transport: Transport, limiter: RateLimiter) -> None:
+        self.config = config
+        self.transport = transport
+        self.limiter = limiter
+
+
+class Client:
+    """An asyncio client for the WA.cr APP API v2; one per process, shared by all tasks.
+
+    The token comes from ``token`` or ``WACR_TOKEN``, the base URL from ``base_url`` or
+    ``WACR_BASE_URL`` (default ``https://app.wa.cr/api/v2``). The client owns its aiohttp
+    session unless one is passed in, in which case it never closes it.
+
+    Example::
+
+        async with wacr.Client(token="wm_…") as client:
+            account = await client.account.get()
+            async for contact in client.contacts.list(per_page=100):
+                ...
+    """
+
+    __slots__ = (
+        "_core",
+        "_is_view",
+        "_max_retries",
+        "_timeout",
+        "account",
+        "batch",
+        "comments",
+        "contacts",
+        "groups",
+        "messages",
+        "otp",
+        "sources",
+        "statuses",
+        "templates",
+    )
+
+    account: AccountService
+    batch: BatchService
+    comments: CommentsService
+    contacts: ContactsService
+    groups: GroupsService
+    messages: MessagesService
+    otp: OTPService
+    sources: SourcesService
+    statuses: StatusesService
+    templates: TemplatesService
+
+    def __init__(
+        self,
+        token: str | None = None,
+        *,
+        base_url: str | None = None,
+        timeout: float | Timeout = 30.0,
+        max_retries: int = 2,
+        session: aiohttp.ClientSession | None = None,
+        rate_limit: RateLimitMode = "auto",
+        connection_limit: int = 100,
+        trace_configs: Sequence[aiohttp.TraceConfig] | None = None,
+        user_agent: str | None = None,
+        log_bodies: bool = False,
+    ) -> None:
+        config = ClientConfig(
+            token=_config.resolve_token(token),
+            base_url=_config.resolve_base_url(base_url),
+            timeout=Timeout.coerce(timeout),
+            max_retries=_config.check_max_retries(max_retries),
+            rate_limit=_config.check_rate_limit(rate_limit),
+            user_agent=user_agent or _config.default_user_agent(),
+            connection_limit=connection_limit,
+            log_bodies=log_bodies,
+        )
+        transport = Transport(
+            base_url=config.base_url,
+            token=config.token,
+            user_agent=config.user_agent,
+            session=session,
+            connection_limit=config.connection_limit,
+            trace_configs=trace_configs,
+        )
+        self._setup(_Core(config, transport, RateLimiter(config.rate_limit)), None, None, False)
+
+    def _setup(
+        self, core: _Core, timeout: Timeout | None, max_retries: int | None, is_view: bool
+    ) -> None:
+        self._core = core
+        self._timeout = timeout or core.config.timeout
+        self._max_retries = core.config.max_retries if max_retries is None else max_retries
+        self._is_view = is_view
+        self.account = AccountService(self)
+        self.batch = BatchService(self)
+        self.comments = CommentsService(self)
+        self.contacts = ContactsService(self)
+        self.groups = GroupsService(self)
+        self.messages = MessagesService(self)
+        self.otp = OTPService(self)
+        self.sources = SourcesService(self)
+        self.statuses = StatusesService(self)
+        self.templates = TemplatesService(self)
+
+    def with_options(
+        self,
+        *,
+        timeout: float | Timeout | None = _UNSET,
+        max_retries: int | None = None,
+    ) -> Client:
+        """A lightweight view with other per-call settings, sharing session and limiter.
+
+        Closing a view does nothing; close the client it came from.
+
+        Example::
+
+            patient = client.with_options(timeout=120, max_retries=5)
+            await patient.templates.sync()
+        """
+        view = object.__new__(Client)
+        new_timeout = self._timeout if timeout is _UNSET else Timeout.coerce(timeout)
+        retries = (
+            self._max_retries if max_retries is None else _config.check_max_retries(max_retries)
+        )
+        view._setup(self._core, new_timeout, retries, True)
+        return view
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else "open"
+        return f"<wacr_async.Client base_url={self._core.config.base_url!r} {state}>"
+
+    @property
+    def base_url(self) -> str:
+        return self._core.config.base_url
+
+    @property
+    def closed(self) -> bool:
+        return self._core.transport.closed
+
+    @property
+    def rate_limit(self) -> RateLimitState:
+        """The latest rate-limit state the server reported (limit, remaining, reset)."""
+        return self._core.limiter.state
+
+    async def __aenter__(self) -> Client:
+        if self.closed:
+            raise ClientClosedError("This wacr client is closed; create a new Client")
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the client and the session it owns. Safe to call more than once."""
+        if not self._is_view:
+            await self._core.transport.aclose()
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        safety: Safety,
+        params: Sequence[tuple[str, str]] | None = None,
+        json: Any = None,
+        form: Sequence[FormField] | None = None,
+    ) -> Any:
+        """Send one API call through pacing and retries; return the decoded JSON body."""
+        core = self._core
+        if core.transport.closed:
+            raise ClientClosedError("This wacr client is closed; create a new Client")
+        request = Request(method=method, path=path, params=params, json=json, form=form)
+        timeout = self._timeout
+
+        async def attempt() -> Response:
+            limiter = core.limiter
+            sent_at = await limiter.acquire()
+            started = time.monotonic()
+            try:
+                response = await core.transport.send(request, timeout)
+            except TransportError as exc:
+                if exc.sent and safety == "unsafe":
+                    raise OutcomeUnknownError(
+                        f"{request.info}: the request went out but no answer came back "
+                        f"({exc}); not retried because it may have taken effect",
+                        request=request.info,
+                    ) from exc
+                raise
+            finally:
+                limiter.release()
+            cooldown = limiter.observe(sent_at, response.status, response.headers)
+            if logger.isEnabledFor(logging.DEBUG):
+                logger.debug(
+                    "%s %s -> %d in %.3fs",
+                    method,
+                    path,
+                    response.status,
+                    time.monotonic() - started,
+                )
+            if response.status >= 400:
+                error = error_from_response(response.status, response.body, response.headers)
+                if isinstance(error, RateLimitError) and error.retry_after is None:
+                    error.retry_after = cooldown
+                raise error
+            return response
+
+        response = await call_with_retries(attempt, safety=safety, max_retries=self._max_retries)
+        return decode(response)

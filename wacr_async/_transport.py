@@ -1,0 +1,228 @@
+"""The one module that talks to aiohttp's client: a request in, status/headers/body out.
+
+Everything above this seam deals in :class:`Request` and :class:`Response`; aiohttp's
+exceptions are translated here into :class:`~wacr_async.errors.TransportError` subclasses
+that say whether the request may have reached the server (``sent``), which is what the retry
+rules need to know.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import IO, Any
+
+import aiohttp
+import attrs
+
+from ._config import Timeout
+from .errors import (
+    APIConnectionError,
+    APITimeoutError,
+    ClientClosedError,
+    ConfigurationError,
+    RequestInfo,
+    TransportError,
+)
+
+__all__ = ["FilePart", "Request", "Response", "Transport"]
+
+JSON_CONTENT_TYPE = "application/json"
+
+
+@attrs.frozen(kw_only=True)
+class FilePart:
+    """A file field of a multipart body: a path (streamed from disk), bytes, or a binary file."""
+
+    content: Path | bytes | IO[bytes]
+    filename: str
+    content_type: str = "application/octet-stream"
+
+
+FormField = tuple[str, "str | FilePart"]
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class Request:
+    """One HTTP request relative to the base URL. ``params`` keeps order and repeats."""
+
+    method: str
+    path: str
+    params: Sequence[tuple[str, str]] | None = None
+    json: Any = None
+    form: Sequence[FormField] | None = None
+
+    @property
+    def info(self) -> RequestInfo:
+        return RequestInfo(self.method, self.path)
+
+
+@attrs.frozen(slots=True)
+class Response:
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+    elapsed: float
+
+    def json(self) -> Any:
+        return json.loads(self.body) if self.body else None
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+class Transport:
+    """Sends :class:`Request` objects over one aiohttp session (owned or borrowed).
+
+    The session is created lazily on first use, inside the running loop, so a client may be
+    constructed anywhere. A borrowed session is never closed here.
+    """
+
+    __slots__ = (
+        "_base_url",
+        "_closed",
+        "_connection_limit",
+        "_headers",
+        "_owns_session",
+        "_session",
+        "_trace_configs",
+    )
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        token: str,
+        user_agent: str,
+        session: aiohttp.ClientSession | None = None,
+        connection_limit: int = 100,
+        trace_configs: Sequence[aiohttp.TraceConfig] | None = None,
+    ) -> None:
+        self._base_url = base_url
+        self._headers = {
+            "Authorization": f"Bearer {token}",
+            "Accept": JSON_CONTENT_TYPE,
+            "User-Agent": user_agent,
+        }
+        self._session = session
+        self._owns_session = session is None
+        self._connection_limit = connection_limit
+        self._trace_configs = list(trace_configs) if trace_configs else None
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"Transport(base_url={self._base_url!r}, owns_session={self._owns_session})"
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def _get_session(self) -> aiohttp.ClientSession:
+        if self._closed:
+            raise ClientClosedError("This wacr client is closed; create a new Client")
+        session = self._session
+        if session is None:
+            connector = aiohttp.TCPConnector(limit=self._connection_limit)
+            session = aiohttp.ClientSession(
+                connector=connector,
+                trace_configs=self._trace_configs,
+                json_serialize=_dumps,
+            )
+            self._session = session
+        elif session.closed:
+            raise ClientClosedError("The aiohttp session given to this client has been closed")
+        return session
+
+    async def send(self, request: Request, timeouts: Timeout) -> Response:
+        """Send ``request`` once; raise a TransportError subclass if no answer arrives."""
+        session = self._get_session()
+        url = self._base_url + request.path
+        client_timeout = aiohttp.ClientTimeout(total=timeouts.total, sock_connect=timeouts.connect)
+        opened: list[IO[bytes]] = []
+        started = time.monotonic()
+        try:
+            data = None
+            if request.form is not None:
+                data = await _build_form(request.form, opened)
+            async with session.request(
+                request.method,
+                url,
+                params=request.params,
+                json=request.json if request.form is None else None,
+                data=data,
+                headers=self._headers,
+                timeout=client_timeout,
+                allow_redirects=False,
+            ) as resp:
+                body = await resp.read()
+                return Response(resp.status, resp.headers, body, time.monotonic() - started)
+        except TransportError:
+            raise
+        except aiohttp.ConnectionTimeoutError as exc:
+            raise APITimeoutError(
+                f"{request.info}: timed out connecting to the API", request=request.info, sent=False
+            ) from exc
+        except aiohttp.ClientConnectorError as exc:
+            # Refused, unreachable or DNS failure: nothing reached the server.
+            raise APIConnectionError(
+                f"{request.info}: cannot connect to the API ({exc.os_error})",
+                request=request.info,
+                sent=False,
+            ) from exc
+        except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError) as exc:
+            raise APIConnectionError(
+                f"{request.info}: the connection broke before an answer arrived "
+                f"({type(exc).__name__})",
+                request=request.info,
+                sent=True,
+            ) from exc
+        except TimeoutError as exc:
+            raise APITimeoutError(
+                f"{request.info}: no answer within {timeouts.total} s",
+                request=request.info,
+                sent=True,
+            ) from exc
+        except aiohttp.InvalidURL as exc:
+            raise ConfigurationError(f"Invalid request URL for {request.info}") from exc
+        finally:
+            for handle in opened:
+                handle.close()
+
+    async def aclose(self) -> None:
+        """Close the owned session (idempotent). Later sends raise ClientClosedError."""
+        self._closed = True
+        session, self._session = self._session, None
+        if session is not None and self._owns_session and not session.closed:
+            # Shield so that a cancellation arriving mid-close still lets the connector close.
+            await asyncio.shield(session.close())
+
+
+async def _build_form(fields: Sequence[FormField], opened: list[IO[bytes]]) -> aiohttp.FormData:
+    form = aiohttp.FormData(quote_fields=False)
+    loop = asyncio.get_running_loop()
+    for name, value in fields:
+        if isinstance(value, str):
+            form.add_field(name, value)
+            continue
+        content = value.content
+        payload: IO[bytes] | bytes
+        if isinstance(content, Path):
+            # Opened off the loop and streamed by aiohttp in chunks, never read whole.
+            handle = await loop.run_in_executor(None, content.open, "rb")
+            opened.append(handle)
+            payload = handle
+        elif isinstance(content, bytes | bytearray | memoryview):
+            payload = bytes(content)
+        else:
+            if content.seekable():
+                await loop.run_in_executor(None, content.seek, 0)
+            payload = content
+        if isinstance(payload, bytes):
+            payload = io.BytesIO(payload)
+        form.add_field(name, payload, filename=value.filename, content_type=value.content_type)
+    return form

@@ -1,0 +1,88 @@
+"""Cheap, unambiguous client-side checks, raised as the server's own ValidationError type.
+
+Each check mirrors a documented server rule, so nothing the server would accept is rejected.
+Errors are marked ``local=True``: no request was made.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Sized
+from typing import Any
+
+from .errors import ValidationError
+
+__all__ = [
+    "check_choice",
+    "check_count",
+    "check_hex_color",
+    "check_max_length",
+    "check_phone",
+    "check_positive_int",
+    "check_required",
+]
+
+_PHONE_CHARS = re.compile(r"^[0-9+\-\s()]+$")
+_HEX_COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
+
+
+def check_required(field: str, value: Any) -> None:
+    """A required field must be present and, for strings, not blank."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise ValidationError.for_field(field, f"{field} is required")
+
+
+def check_max_length(field: str, value: str | None, maximum: int) -> None:
+    """``value`` (when given) has at most ``maximum`` characters."""
+    if value is not None and len(value) > maximum:
+        raise ValidationError.for_field(
+            field, f"{field} may not be longer than {maximum} characters (got {len(value)})"
+        )
+
+
+def check_choice(field: str, value: str | None, choices: Collection[str]) -> None:
+    """``value`` (when given) is one of ``choices``."""
+    if value is not None and value not in choices:
+        allowed = ", ".join(sorted(choices))
+        raise ValidationError.for_field(field, f"{field} must be one of {allowed} (got {value!r})")
+
+
+def check_phone(field: str, value: str, *, min_length: int = 10, max_length: int = 20) -> None:
+    """A phone as the send endpoints validate it: 10–20 of digits, ``+``, ``-``, spaces, ()."""
+    check_required(field, value)
+    if not _PHONE_CHARS.match(value):
+        raise ValidationError.for_field(
+            field, f"{field} may contain only digits, +, -, spaces and parentheses (got {value!r})"
+        )
+    if len(value) < min_length:
+        raise ValidationError.for_field(
+            field, f"{field} must be at least {min_length} characters (got {len(value)})"
+        )
+    check_max_length(field, value, max_length)
+
+
+def check_hex_color(field: str, value: str | None) -> None:
+    """A ``#RRGGBB`` colour (when given)."""
+    if value is not None and not _HEX_COLOR.match(value):
+        raise ValidationError.for_field(
+            field, f"{field} must be a hex colour like #FF5733 (got {value!r})"
+        )
+
+
+def check_count(field: str, value: Sized, *, minimum: int = 0, maximum: int | None = None) -> None:
+    """A list has between ``minimum`` and ``maximum`` items."""
+    size = len(value)
+    if size < minimum:
+        raise ValidationError.for_field(field, f"{field} needs at least {minimum} item(s)")
+    if maximum is not None and size > maximum:
+        raise ValidationError.for_field(
+            field, f"{field} may have at most {maximum} items (got {size})"
+        )
+
+
+def check_positive_int(field: str, value: Any) -> None:
+    """An integer id ≥ 1 (bools are not ids)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValidationError.for_field(
+            field, f"{field} must be a positive integer (got {value!r})"
+        )
