@@ -48,7 +48,7 @@ def check_choice(field: str, value: str | None, choices: Collection[str]) -> Non
 
 
 def check_phone(field: str, value: str, *, min_length: int = 10, max_length: int = 20) -> None:
-    """A phone as the send endpoints validate it: 10–20 of digits, ``+``, ``-``, spaces, ()."""
+    """A phone as the send endpoints validate it: 10 to 20 of digits, ``+``, ``-``, spaces, ()."""
     check_required(field, value)
     if not _PHONE_CHARS.match(value):
         raise ValidationError.for_field(
