@@ -16,6 +16,7 @@ __all__ = [
     "check_choice",
     "check_count",
     "check_hex_color",
+    "check_int_range",
     "check_max_length",
     "check_phone",
     "check_positive_int",
@@ -85,4 +86,14 @@ def check_positive_int(field: str, value: Any) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ValidationError.for_field(
             field, f"{field} must be a positive integer (got {value!r})"
+        )
+
+
+def check_int_range(field: str, value: Any, minimum: int, maximum: int) -> None:
+    """An integer (when given) between ``minimum`` and ``maximum`` inclusive."""
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
+        raise ValidationError.for_field(
+            field, f"{field} must be an integer from {minimum} to {maximum} (got {value!r})"
         )
