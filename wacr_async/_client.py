@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Sequence
 from types import TracebackType
@@ -13,6 +12,7 @@ import aiohttp
 from . import _config
 from ._config import ClientConfig, RateLimitMode, Timeout
 from ._envelope import decode
+from ._logging import RequestLogger, request_id_of
 from ._ratelimit import RateLimiter, RateLimitState
 from ._retry import Safety, call_with_retries
 from ._transport import FormField, Request, Response, Transport
@@ -36,20 +36,19 @@ from .resources.templates import TemplatesService
 
 __all__ = ["Client"]
 
-logger = logging.getLogger("wacr_async")
-
 _UNSET: Any = object()
 
 
 class _Core:
     """What a client and all its ``with_options`` views share: transport, limiter, settings."""
 
-    __slots__ = ("config", "limiter", "transport")
+    __slots__ = ("config", "limiter", "log", "transport")
 
     def __init__(self, config: ClientConfig, transport: Transport, limiter: RateLimiter) -> None:
         self.config = config
         self.transport = transport
         self.limiter = limiter
+        self.log = RequestLogger(log_bodies=config.log_bodies, token=config.token)
 
 
 class Client:
@@ -58,6 +57,15 @@ class Client:
     The token comes from ``token`` or ``WACR_TOKEN``, the base URL from ``base_url`` or
     ``WACR_BASE_URL`` (default ``https://app.wa.cr/api/v2``). The client owns its aiohttp
     session unless one is passed in, in which case it never closes it.
+
+    ``timeout`` (seconds, or ``wacr.Timeout(total=…, connect=…)``) and ``max_retries``
+    (default 2) apply to every call and can be changed per call with :meth:`with_options`.
+    ``rate_limit`` paces requests: ``"auto"`` follows the server's ``X-RateLimit-*``
+    headers, ``"off"`` does not pace, an integer is a fixed calls-per-minute pace; a 429
+    always holds the whole client for the server's ``Retry-After``. ``log_bodies=True``
+    adds request and response bodies (phones masked) to the DEBUG log of the
+    ``wacr_async`` logger; ``trace_configs`` go to the aiohttp session the client creates
+    (OpenTelemetry's aiohttp instrumentation plugs in there).
 
     Example::
 
@@ -155,12 +163,18 @@ class Client:
     ) -> Client:
         """A lightweight view with other per-call settings, sharing session and limiter.
 
-        Closing a view does nothing; close the client it came from.
+        ``timeout`` is seconds for the whole call (``wacr.Timeout(total=…, connect=…)`` sets
+        both; None removes the total limit); ``max_retries`` bounds the retries of each call
+        made through the view (0 turns automatic retries off). Anything not given is kept.
+        The view paces through the same rate limiter as its client. Closing a view does
+        nothing; close the client it came from.
 
         Example::
 
             patient = client.with_options(timeout=120, max_retries=5)
             await patient.templates.sync()
+            quick = client.with_options(timeout=wacr.Timeout(total=10, connect=2))
+            await quick.messages.send_text(phone="+15550001111", message="Hi")
         """
         view = object.__new__(Client)
         new_timeout = self._timeout if timeout is _UNSET else Timeout.coerce(timeout)
@@ -215,44 +229,103 @@ class Client:
         json: Any = None,
         form: Sequence[FormField] | None = None,
     ) -> Any:
-        """Send one API call through pacing and retries; return the decoded JSON body."""
+        """Send one API call through pacing and retries; return the decoded JSON body.
+
+        Each attempt waits for the limiter, is sent once, teaches the limiter from the
+        answer's headers, and is mapped to a result or a typed error; the retry rules of
+        ``_retry`` (by ``safety``) decide whether another attempt follows.
+        """
         core = self._core
         if core.transport.closed:
             raise ClientClosedError("This wacr client is closed; create a new Client")
         request = Request(method=method, path=path, params=params, json=json, form=form)
         timeout = self._timeout
+        limiter = core.limiter
+        log = core.log
+        sent_body = log.request_body(json, form) if log.enabled else None
+        attempts = 0
+        # True once an attempt may have reached the server without a clean answer.
+        maybe_applied = False
+        # Set by a 429 that only this call must wait out (None: back off; 0: the limiter
+        # already holds every request of the client until the window reopens).
+        own_wait: float | None = None
 
-        async def attempt() -> Response:
-            limiter = core.limiter
-            sent_at = await limiter.acquire()
+        def log_answer(response: Response, request_id: str | None) -> None:
+            log.response(
+                method,
+                path,
+                params,
+                response.status,
+                response.elapsed,
+                attempts,
+                request_id,
+                sent_body=sent_body,
+                body=response.body,
+            )
+
+        async def attempt() -> Any:
+            nonlocal attempts, own_wait, maybe_applied
+            attempts += 1
+            own_wait = None
+            slot = await limiter.acquire()
             started = time.monotonic()
             try:
                 response = await core.transport.send(request, timeout)
             except TransportError as exc:
+                limiter.finish(slot, maybe_counted=exc.sent)
+                maybe_applied = maybe_applied or exc.sent
+                if log.enabled:
+                    elapsed = time.monotonic() - started
+                    log.failure(method, path, params, exc, elapsed, attempts, sent_body=sent_body)
                 if exc.sent and safety == "unsafe":
                     raise OutcomeUnknownError(
                         f"{request.info}: the request went out but no answer came back "
-                        f"({exc}); not retried because it may have taken effect",
+                        f"({type(exc).__name__}); not retried because it may have taken effect",
                         request=request.info,
                     ) from exc
                 raise
-            finally:
-                limiter.release()
-            cooldown = limiter.observe(sent_at, response.status, response.headers)
-            if logger.isEnabledFor(logging.DEBUG):
-                logger.debug(
-                    "%s %s -> %d in %.3fs",
-                    method,
-                    path,
-                    response.status,
-                    time.monotonic() - started,
-                )
+            except BaseException:  # cancelled: it may have gone out all the same
+                limiter.finish(slot, maybe_counted=True)
+                raise
+
             if response.status >= 400:
                 error = error_from_response(response.status, response.body, response.headers)
-                if isinstance(error, RateLimitError) and error.retry_after is None:
-                    error.retry_after = cooldown
+                rate_limited = isinstance(error, RateLimitError)
+                hit = limiter.finish(
+                    slot,
+                    response.status,
+                    response.headers,
+                    retry_after=error.retry_after if rate_limited else None,
+                )
+                if rate_limited and hit is not None:
+                    if error.retry_after is None:
+                        error.retry_after = hit.wait
+                    own_wait = 0.0 if hit.shared else hit.wait
+                if log.enabled:
+                    log_answer(response, error.request_id or request_id_of(None, response.headers))
+                if response.status == 404 and method == "DELETE" and maybe_applied:
+                    # An earlier attempt of this DELETE went through: the thing is gone.
+                    return None
+                maybe_applied = maybe_applied or response.status >= 500
                 raise error
-            return response
 
-        response = await call_with_retries(attempt, safety=safety, max_retries=self._max_retries)
-        return decode(response)
+            limiter.finish(slot, response.status, response.headers)
+            payload: Any = None
+            try:
+                payload = decode(response)
+            finally:
+                if log.enabled:
+                    log_answer(response, request_id_of(payload, response.headers))
+            return payload
+
+        def on_retry(exc: BaseException, wait: float) -> None:
+            if log.enabled:
+                log.retry(method, path, exc, wait, attempts + 1)
+
+        return await call_with_retries(
+            attempt,
+            safety=safety,
+            max_retries=self._max_retries,
+            rate_limit_wait=lambda _exc: own_wait,
+            on_retry=on_retry,
+        )

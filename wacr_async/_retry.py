@@ -1,28 +1,37 @@
 """Which failures are retried for which requests, and how long to wait between tries.
 
 The API has no idempotency keys, so a request that may already have taken effect is never
-sent again. The rules, by what the request does:
+sent again. Every call declares its safety class:
 
-=========================  =============  ==========  ======================================
-failure                    read (GET)     idempotent  unsafe (sends, creates, batch, OTP)
-                                          (PATCH,
-                                          DELETE by
-                                          id, OTP
-                                          status)
-=========================  =============  ==========  ======================================
-not sent (refused, DNS,    retry          retry       retry
-connect timeout)
-429 Too Many Requests      retry after    retry after retry after the wait (refused before
-                           the wait       the wait    doing anything)
-sent, no answer (read      retry          retry       raise OutcomeUnknownError
-timeout, dropped)
-500 / 502 / 503 / 504      retry          retry       raise the typed ServerError
-any other error status     raise          raise       raise
-=========================  =============  ==========  ======================================
+* ``"read"``: ``GET``.
+* ``"idempotent"``: ``PATCH``, ``DELETE`` by id, ``POST /auth/status`` (repeating changes nothing).
+* ``"unsafe"``: sends, creates, batch calls, OTP send/verify/resend, group add/remove,
+  templates sync, comment add.
 
-Waits grow exponentially with full jitter (``random.uniform(0, min(cap, base * 2**n))``).
-``max_retries`` bounds retries of connection failures, timeouts and 5xx; 429s have their own
-budget because they are safe to repeat and the client's limiter paces them.
+The rules, by failure and safety class:
+
+===============================  ==================  =========================================
+failure                          read / idempotent   unsafe
+===============================  ==================  =========================================
+not sent: connection refused,    retried             retried
+DNS failure, connect timeout
+429 Too Many Requests            retried after the   retried after the wait (the server refused
+                                 wait                before doing anything)
+sent, no answer: read timeout,   retried             ``OutcomeUnknownError``, never retried
+connection dropped
+500 / 502 / 503 / 504            retried             the typed ``ServerError``, never retried
+any other error status           raised              raised
+===============================  ==================  =========================================
+
+A ``DELETE`` by id retried after an attempt that may have gone through takes the server's
+404 as done: the first attempt deleted it.
+
+Limits: ``max_retries`` (default 2, per client and per call) bounds the retries of one call
+after connection failures, timeouts and 5xx answers; each backoff wait is drawn with full
+jitter from ``[0, min(8 s, 0.5 s * 2**n)]``. A 429 is waited out for as long as the server
+asks (``Retry-After``, else ``X-RateLimit-Reset``, else backoff) up to 90 s and at most 5 times
+per call; a longer wait raises :class:`~wacr_async.RateLimitError` at once so the caller
+decides. ``max_retries=0`` turns every automatic retry off, 429s included.
 """
 
 from __future__ import annotations
@@ -43,7 +52,14 @@ from .errors import (
     WacrError,
 )
 
-__all__ = ["Safety", "call_with_retries", "no_wait"]
+__all__ = [
+    "Safety",
+    "backoff_delay",
+    "call_with_retries",
+    "is_retryable",
+    "no_wait",
+    "waiting_disabled",
+]
 
 T = TypeVar("T")
 
@@ -51,20 +67,27 @@ Safety = Literal["read", "idempotent", "unsafe"]
 
 BACKOFF_BASE = 0.5
 BACKOFF_CAP = 8.0
-RATE_LIMIT_RETRIES = 8
 RETRIED_STATUSES = frozenset({500, 502, 503, 504})
+RATE_LIMIT_RETRIES = 5
+# A 429 asking for a longer wait than this (an OTP resend limit of 5 minutes, say) is raised
+# instead of silently holding the call; the token window itself is 60 s.
+RATE_LIMIT_MAX_WAIT = 90.0
 
 _no_wait_depth = 0
 
 
 @contextlib.contextmanager
 def no_wait() -> Iterator[None]:
-    """Turn retry sleeps off (for tests): retries happen at once, with the same rules.
+    """Test mode: retries happen at once instead of after a backoff sleep, with the same rules.
+
+    Waits the server dictates are still honoured (the rate-limit window, a 429's
+    ``Retry-After``): skipping them would only earn more 429s. Give the sandbox a short
+    rate-limit window to keep such tests fast.
 
     Example::
 
         with wacr.testing.no_wait():
-            await client.contacts.get(1)   # retried 5xx do not sleep
+            await client.contacts.get(1)   # a retried 503 does not sleep
     """
     global _no_wait_depth
     _no_wait_depth += 1
@@ -75,32 +98,17 @@ def no_wait() -> Iterator[None]:
 
 
 def waiting_disabled() -> bool:
+    """True inside :func:`no_wait`."""
     return _no_wait_depth > 0
 
 
-class _Budget:
-    """Counts retries per kind of failure and decides when to stop."""
-
-    __slots__ = ("max_retries", "rate_limited", "retried", "safety")
-
-    def __init__(self, safety: Safety, max_retries: int) -> None:
-        self.safety = safety
-        self.max_retries = max_retries
-        self.retried = 0
-        self.rate_limited = 0
-
-    def give_up(self, exc: Exception) -> bool:
-        if isinstance(exc, RateLimitError):
-            self.rate_limited += 1
-            return self.rate_limited > RATE_LIMIT_RETRIES
-        if not is_retryable(exc, self.safety):
-            return True
-        self.retried += 1
-        return self.retried > self.max_retries
-
-
 def is_retryable(exc: BaseException, safety: Safety) -> bool:
-    """Whether ``exc`` may be retried for a request of this ``safety`` (see the table above)."""
+    """Whether ``exc`` may be retried for a request of this ``safety`` (see the table above).
+
+    Example::
+
+        is_retryable(InternalServerError("boom", status=500), "unsafe")   # False
+    """
     if isinstance(exc, RateLimitError):
         return True
     if isinstance(exc, OutcomeUnknownError):
@@ -112,19 +120,43 @@ def is_retryable(exc: BaseException, safety: Safety) -> bool:
     return False
 
 
-def _waits() -> Generator[float, BaseException | None, None]:
-    exc = yield 0.0
-    tries = 0
-    while True:
-        if waiting_disabled():
-            delay = 0.0
-        elif isinstance(exc, RateLimitError) and exc.retry_after is not None:
-            # The client's limiter holds every task until the server's window reopens.
-            delay = 0.0
-        else:
-            delay = random.uniform(0.0, min(BACKOFF_CAP, BACKOFF_BASE * 2**tries))
-            tries += 1
-        exc = yield delay
+def backoff_delay(retry_number: int) -> float:
+    """The wait before retry ``retry_number`` (0-based): exponential, capped, full jitter.
+
+    Example::
+
+        backoff_delay(0)   # somewhere in [0, 0.5]
+        backoff_delay(3)   # somewhere in [0, 4.0]
+    """
+    if waiting_disabled():
+        return 0.0
+    return random.uniform(0.0, min(BACKOFF_CAP, BACKOFF_BASE * 2.0**retry_number))
+
+
+class _Budget:
+    """Counts the retries of one call by kind and decides when to stop."""
+
+    __slots__ = ("failures", "max_retries", "rate_limited", "safety")
+
+    def __init__(self, safety: Safety, max_retries: int) -> None:
+        self.safety = safety
+        self.max_retries = max_retries
+        self.failures = 0
+        self.rate_limited = 0
+
+    def give_up(self, exc: Exception) -> bool:
+        if self.max_retries == 0 or not is_retryable(exc, self.safety):
+            return True
+        if isinstance(exc, RateLimitError):
+            self.rate_limited += 1
+            too_long = exc.retry_after is not None and exc.retry_after > RATE_LIMIT_MAX_WAIT
+            return too_long or self.rate_limited > RATE_LIMIT_RETRIES
+        self.failures += 1
+        return self.failures > self.max_retries
+
+
+def _server_wait(exc: RateLimitError) -> float | None:
+    return exc.retry_after
 
 
 async def call_with_retries(
@@ -132,30 +164,48 @@ async def call_with_retries(
     *,
     safety: Safety,
     max_retries: int,
-    on_retry: Callable[[int, BaseException, float], None] | None = None,
+    rate_limit_wait: Callable[[RateLimitError], float | None] = _server_wait,
+    on_retry: Callable[[BaseException, float], None] | None = None,
 ) -> T:
     """Run ``attempt`` until it succeeds or the rules say stop; raise the last error.
 
+    ``rate_limit_wait`` says how long this call must sleep itself after a 429 (0 when a shared
+    limiter already holds every request until the window reopens; None to back off).
+    ``on_retry`` is told about each retry and its wait, for logging.
+
     Example::
 
-        response = await call_with_retries(send_once, safety="read", max_retries=2)
+        payload = await call_with_retries(send_once, safety="read", max_retries=2)
     """
     budget = _Budget(safety, max_retries)
 
+    def waits() -> Generator[float, BaseException | None, None]:
+        # backoff sends each failure in and sleeps for the value that comes out.
+        exc = yield 0.0
+        backoffs = 0
+        while True:
+            delay: float | None = None
+            if isinstance(exc, RateLimitError):
+                delay = rate_limit_wait(exc)
+            if delay is None:
+                delay = backoff_delay(backoffs)
+                backoffs += 1
+            exc = yield delay
+
     def _on_backoff(details: Details) -> None:
-        if on_retry is not None:
-            exc = details.get("exception")
-            if isinstance(exc, BaseException):
-                on_retry(details["tries"], exc, float(details.get("wait", 0.0)))
+        exc = details.get("exception")
+        if on_retry is not None and isinstance(exc, BaseException):
+            on_retry(exc, float(details.get("wait", 0.0)))
 
     retrying = backoff.on_exception(
-        _waits,
+        waits,
         WacrError,
         max_tries=None,
         giveup=budget.give_up,
-        jitter=None,
+        jitter=None,  # full jitter is applied in backoff_delay; server waits stay exact
         on_backoff=_on_backoff,
         raise_on_giveup=True,
+        logger=None,  # the client logs each attempt itself, redacted
     )(attempt)
     result: T = await retrying()
     return result

@@ -20,6 +20,7 @@ import aiohttp
 import attrs
 
 from ._config import Timeout
+from ._dispatch import note_answer, note_request_leaving
 from .errors import (
     APIConnectionError,
     APITimeoutError,
@@ -149,6 +150,7 @@ class Transport:
             data = None
             if request.form is not None:
                 data = await _build_form(request.form, opened)
+            note_request_leaving()
             async with session.request(
                 request.method,
                 url,
@@ -160,35 +162,54 @@ class Transport:
                 allow_redirects=False,
             ) as resp:
                 body = await resp.read()
+                note_answer(resp.status)
                 return Response(resp.status, resp.headers, body, time.monotonic() - started)
         except TransportError:
             raise
+        except aiohttp.InvalidURL as exc:
+            raise ConfigurationError(f"Invalid request URL for {request.info}") from exc
         except aiohttp.ConnectionTimeoutError as exc:
+            # Raised only while connecting (the connect timeout): nothing was sent.
             raise APITimeoutError(
-                f"{request.info}: timed out connecting to the API", request=request.info, sent=False
+                f"{request.info}: timed out connecting to the API after {timeouts.connect} s",
+                request=request.info,
+                sent=False,
             ) from exc
         except aiohttp.ClientConnectorError as exc:
-            # Refused, unreachable or DNS failure: nothing reached the server.
+            # Refused, unreachable, DNS or TLS handshake failure: nothing reached the server.
             raise APIConnectionError(
                 f"{request.info}: cannot connect to the API ({exc.os_error})",
                 request=request.info,
                 sent=False,
             ) from exc
+        except aiohttp.ServerTimeoutError as exc:
+            raise APITimeoutError(
+                f"{request.info}: the API stopped answering ({type(exc).__name__})",
+                request=request.info,
+                sent=True,
+            ) from exc
         except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError) as exc:
+            # From here on the request may have reached the server (even a dropped keep-alive
+            # connection cannot be told apart from a drop after processing).
             raise APIConnectionError(
                 f"{request.info}: the connection broke before an answer arrived "
                 f"({type(exc).__name__})",
                 request=request.info,
                 sent=True,
             ) from exc
+        except aiohttp.ClientError as exc:
+            raise APIConnectionError(
+                f"{request.info}: the answer could not be read ({type(exc).__name__}: {exc})",
+                request=request.info,
+                sent=True,
+            ) from exc
         except TimeoutError as exc:
+            # The total timeout fires wherever the request is, so it may have gone out.
             raise APITimeoutError(
                 f"{request.info}: no answer within {timeouts.total} s",
                 request=request.info,
                 sent=True,
             ) from exc
-        except aiohttp.InvalidURL as exc:
-            raise ConfigurationError(f"Invalid request URL for {request.info}") from exc
         finally:
             for handle in opened:
                 handle.close()

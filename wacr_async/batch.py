@@ -1,13 +1,291 @@
-"""``client.batch``: bounded fan-out of contact imports and message sends."""
+"""``client.batch``: bulk contact imports and bulk sends that are bounded, resumable and
+accountable, plus ``map`` for bounded fan-out of any other call.
+
+Every helper reads its input lazily (any iterable or async iterable, a generator of ten
+million rows included), keeps a bounded number of requests in flight on top of the
+client's own pacing and retry rules, and accounts for every input item. Nothing that may
+have taken effect is sent again: a send or create whose answer was lost is reported
+``unknown``, never retried.
+"""
 
 from __future__ import annotations
 
+import os
+from collections.abc import (
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Mapping,
+)
+from typing import Any, Literal, TypeVar, overload
+
+from ._contact_import import import_contacts
+from ._fanout import bounded_map
+from ._journal import EntryStatus, Journal, JournalEntry, JournalError, SQLiteJournal
+from ._outcomes import (
+    ImportEntry,
+    ImportReport,
+    ImportStatus,
+    Outcome,
+    Progress,
+    SendReport,
+    SendStatus,
+)
+from ._send_run import SendRun
+from ._specs import (
+    InteractiveMessage,
+    MediaMessage,
+    MessageSpec,
+    TemplateMessage,
+    TextMessage,
+    spec_key,
+)
+from .errors import (
+    AuthenticationError,
+    FeatureLimitExceededError,
+    FeatureNotAvailableError,
+    InsufficientScopeError,
+    IPNotWhitelistedError,
+    WhatsAppNotConfiguredError,
+)
+from .models.contacts import NewContact
 from .resources._base import Resource
 
-__all__ = ["BatchService"]
+__all__ = [
+    "ACCOUNT_ERRORS",
+    "BatchService",
+    "EntryStatus",
+    "ImportEntry",
+    "ImportReport",
+    "ImportStatus",
+    "InteractiveMessage",
+    "Journal",
+    "JournalEntry",
+    "JournalError",
+    "MediaMessage",
+    "MessageSpec",
+    "Outcome",
+    "Progress",
+    "SQLiteJournal",
+    "SendReport",
+    "SendRun",
+    "SendStatus",
+    "TemplateMessage",
+    "TextMessage",
+    "spec_key",
+]
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+ACCOUNT_ERRORS: tuple[type[BaseException], ...] = (
+    AuthenticationError,
+    InsufficientScopeError,
+    IPNotWhitelistedError,
+    WhatsAppNotConfiguredError,
+    FeatureNotAvailableError,
+    FeatureLimitExceededError,
+)
+"""Errors that concern the whole account, not one item: the default ``stop_on``. Every
+further item would fail the same way, so the run stops instead."""
+
+
+def _stop_on(stop_on: Iterable[type[BaseException]]) -> tuple[type[BaseException], ...]:
+    types = tuple(stop_on)
+    for kind in types:
+        if not (isinstance(kind, type) and issubclass(kind, BaseException)):
+            raise TypeError(f"stop_on takes exception types, not {kind!r}")
+    return types
 
 
 class BatchService(Resource):
-    """Bulk operations with bounded concurrency and a per-item report."""
+    """Bulk operations with bounded concurrency and a report that accounts for every item.
+
+    Example::
+
+        report = await client.batch.create_contacts(rows)
+        run = client.batch.send_messages(specs, concurrency=16, journal="job.sqlite")
+        print(await run.report())
+    """
 
     __slots__ = ()
+
+    async def create_contacts(
+        self,
+        rows: Iterable[NewContact | Mapping[str, Any]]
+        | AsyncIterable[NewContact | Mapping[str, Any]],
+        *,
+        chunk_size: int = 100,
+        concurrency: int = 4,
+        skip_duplicates: bool = True,
+        continue_on_error: bool = True,
+        stop_on: Iterable[type[BaseException]] = ACCOUNT_ERRORS,
+    ) -> ImportReport:
+        """Import contacts in chunks of ``POST /contacts/batch``; one report entry per row.
+
+        ``rows`` (``wacr.NewContact`` values or dicts with the same fields) are read lazily,
+        ``chunk_size`` at a time, with at most ``concurrency`` chunks in flight. Each entry
+        of the report names its input row (0-based): ``created`` (with ``contact_id``),
+        ``skipped`` (a duplicate phone), ``failed`` (field ``errors``, or the chunk's
+        ``error``), ``unknown`` (the chunk's answer was lost; creates are never retried, so
+        check before importing those rows again) or ``not_attempted`` (the import stopped).
+
+        Rows are checked locally first (required fields, lengths, type, email) and a row
+        that fails is reported without being sent. Phones are compared within the import as
+        digits; a phone that came earlier is ``skipped`` (with ``skip_duplicates``) or
+        ``failed``. With ``skip_duplicates`` the server also skips phones the account
+        already has; without it, some servers create a second contact with the same phone,
+        since batch rows are not checked against the account.
+
+        With ``continue_on_error=False`` the import stops at the first failing row: the
+        server rolls back that row's chunk, and no further chunk is sent. Errors in
+        ``stop_on`` (account-level: 401, missing scope, plan limits) stop it too;
+        ``stopped_by`` and ``unread_from`` in the report say so. The report holds one small
+        entry per row read (phones are remembered for the duplicate check), so memory grows
+        with the number of rows, not their size. An error raised by ``rows`` itself stops
+        the import and is raised once the chunks in flight are done.
+
+        Example::
+
+            rows = ({"firstname": f, "lastname": l, "phone": p, "type": "lead",
+                     "source_id": 1, "status_id": 1} for f, l, p in csv.reader(open("leads.csv")))
+            report = await client.batch.create_contacts(rows, chunk_size=100, concurrency=4)
+            print(report)                          # created 9981, skipped 12, failed 7
+            for entry in report.failed:
+                print(entry.row, entry.errors)
+        """
+        if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
+            raise ValueError(f"chunk_size must be a positive integer, not {chunk_size!r}")
+        if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
+            raise ValueError(f"concurrency must be a positive integer, not {concurrency!r}")
+        return await import_contacts(
+            self._client,
+            rows,
+            chunk_size=chunk_size,
+            concurrency=concurrency,
+            skip_duplicates=skip_duplicates,
+            continue_on_error=continue_on_error,
+            stop_on=_stop_on(stop_on),
+        )
+
+    def send_messages(
+        self,
+        specs: Iterable[MessageSpec] | AsyncIterable[MessageSpec],
+        *,
+        concurrency: int = 16,
+        journal: str | os.PathLike[str] | Journal | None = None,
+        stop_on: Iterable[type[BaseException]] = ACCOUNT_ERRORS,
+        on_progress: Callable[[Progress], object] | None = None,
+        resend_unknown: bool = False,
+        keep: int = 1000,
+        progress_interval: float = 0.5,
+    ) -> SendRun:
+        """Send many messages, at most ``concurrency`` at a time; returns the run at once.
+
+        ``specs`` are ``wacr.TextMessage``, ``wacr.TemplateMessage``, ``wacr.MediaMessage``
+        and ``wacr.InteractiveMessage`` values, read lazily (a generator of ten million
+        needs no more memory than ten thousand). Iterate the run for one
+        :class:`~wacr_async.Outcome` per item as it completes (``sent``, ``failed``,
+        ``skipped``, ``unknown``, ``not_attempted``), or just ``await run.report()``.
+
+        **Journal.** With ``journal="job.sqlite"`` (or a :class:`Journal`), each item is
+        recorded as in flight before its request leaves and with its outcome after, under
+        its ``key`` (or a hash of the spec). Running the same job again with the same
+        journal skips what was sent (``skipped``, with the earlier result), tries again
+        what failed, and reports ``unknown`` (without sending) what an earlier run left in
+        flight or unanswered, unless ``resend_unknown=True``. The same key twice in one
+        input is sent once. Without a journal nothing is deduplicated.
+
+        **Stopping.** An error in ``stop_on`` (by default :data:`ACCOUNT_ERRORS`: 401,
+        missing scope, IP not allowed, WhatsApp not configured, feature not in the plan,
+        plan limit) stops the run: sends on the wire finish, items not yet sent become
+        ``not_attempted``, and the input is not read further (``report.unread_from``; a
+        re-run with the journal picks those up). To stop on more, pass
+        ``stop_on=(*wacr.batch.ACCOUNT_ERRORS, wacr.ContactOptedOutError)``. A broken
+        journal always stops the run. Cancelling the run (``run.cancel()``, leaving its
+        ``async with`` early, Ctrl-C) records sends on the wire as ``unknown``.
+
+        ``on_progress(progress)`` is called at most every ``progress_interval`` seconds and
+        once at the end. The report keeps the first ``keep`` failed, unknown and
+        not-attempted outcomes of each kind; the journal keeps them all. An error raised
+        by the input or by ``on_progress`` stops the run and is raised by the iterator and
+        by ``report()`` once the run has wound down.
+
+        Example::
+
+            specs = (wacr.TemplateMessage(phone, "order_update", "en", fields=[order, day],
+                                          key=f"order-{order}") for phone, order, day in rows)
+            async with client.batch.send_messages(specs, journal="job.sqlite") as run:
+                async for outcome in run:
+                    if outcome.status != "sent":
+                        print(outcome.index, outcome.status, outcome.error)
+            print(await run.report())      # sent 9990, failed 7, unknown 3 in 171.0 s
+        """
+        return SendRun(
+            self._client,
+            specs,
+            concurrency=concurrency,
+            journal=journal,
+            stop_on=_stop_on(stop_on),
+            on_progress=on_progress,
+            resend_unknown=resend_unknown,
+            keep=keep,
+            progress_interval=progress_interval,
+        )
+
+    @overload
+    def map(
+        self,
+        fn: Callable[[T], Awaitable[R]],
+        items: Iterable[T] | AsyncIterable[T],
+        *,
+        concurrency: int = ...,
+        ordered: bool = ...,
+        return_exceptions: Literal[False] = ...,
+    ) -> AsyncIterator[R]: ...
+
+    @overload
+    def map(
+        self,
+        fn: Callable[[T], Awaitable[R]],
+        items: Iterable[T] | AsyncIterable[T],
+        *,
+        concurrency: int = ...,
+        ordered: bool = ...,
+        return_exceptions: Literal[True],
+    ) -> AsyncIterator[R | BaseException]: ...
+
+    def map(
+        self,
+        fn: Callable[[T], Awaitable[R]],
+        items: Iterable[T] | AsyncIterable[T],
+        *,
+        concurrency: int = 8,
+        ordered: bool = True,
+        return_exceptions: bool = False,
+    ) -> AsyncIterator[R] | AsyncIterator[R | BaseException]:
+        """``await fn(item)`` for every item, at most ``concurrency`` at a time, lazily.
+
+        Results come in input order (``ordered=True``; a slow call holds back those after
+        it) or as they complete (``ordered=False``). An error ends the iteration and cancels
+        the calls still running, unless ``return_exceptions=True``, which yields it in
+        place of the result. Nothing is retried beyond what the client itself retries, so
+        use ``map`` for reads and idempotent calls, and ``send_messages`` for sends. Close
+        it early with ``contextlib.aclosing`` to cancel the calls in flight at once.
+
+        Example::
+
+            async for contact in client.batch.map(client.contacts.get, ids, concurrency=8):
+                print(contact.id, contact.phone)
+        """
+        if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
+            raise ValueError(f"concurrency must be a positive integer, not {concurrency!r}")
+        return bounded_map(
+            fn,
+            items,
+            concurrency=concurrency,
+            ordered=ordered,
+            return_exceptions=return_exceptions,
+        )

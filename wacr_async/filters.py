@@ -15,7 +15,7 @@ operators on one field go in a list::
 How values are written:
 
 * ``bool`` → ``true`` / ``false``; ``int``, ``float``, ``Decimal`` → their decimal text.
-* ``date`` → ``YYYY-MM-DD``.
+* an ``Enum`` member → its value; ``date`` → ``YYYY-MM-DD``.
 * ``datetime`` → ISO 8601 in UTC with an explicit offset, ``2025-01-01T09:30:00+00:00``.
   An aware datetime is converted to UTC (the instant is kept, the offset is normalised, so the
   same instant always gives the same query); a naive one is taken as UTC, as the SDK does
@@ -34,6 +34,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from enum import Enum
 from typing import Any, Final
 
 import attrs
@@ -110,7 +111,7 @@ def like(value: str) -> FilterOp:
 
 
 def in_(values: Iterable[Any]) -> FilterOp:
-    """Any of the values: ``{"status_id": wacr.in_([1, 2, 3])}`` → ``filter[status_id][in]=1,2,3``."""
+    """Any of the values: ``{"status_id": wacr.in_([1, 2, 3])}`` → ``…[in]=1,2,3``."""
     return FilterOp("in", _materialise(values))
 
 
@@ -146,6 +147,8 @@ def _problem(param: str, problem: str) -> ValidationError:
 
 def _scalar(param: str, value: Any) -> str:
     """The query text of one value, or a local ValidationError."""
+    if isinstance(value, Enum):
+        return _scalar(param, value.value)
     # bool before int: True is an int.
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -235,8 +238,10 @@ def encode_filter(filter: Mapping[str, Any] | None) -> list[tuple[str, str]]:
         name = _check_name("filter", raw_name)
         if isinstance(value, FilterOp):
             params.append((f"filter[{name}][{value.op}]", _op_value(f"filter[{name}]", value)))
-        elif isinstance(value, list | tuple) and value and all(
-            isinstance(v, FilterOp) for v in value
+        elif (
+            isinstance(value, list | tuple)
+            and value
+            and all(isinstance(v, FilterOp) for v in value)
         ):
             seen: set[str] = set()
             for op in value:

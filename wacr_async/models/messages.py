@@ -47,8 +47,10 @@ class Message:
     message_id: str | None = None
     sent_at: datetime | None = None
     is_read: bool = False
-    # Filterable (``filter[direction]``) though not among the documented item fields.
+    # Filterable and sortable, though not among the documented item fields.
     direction: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
 
 
 @attrs.frozen(kw_only=True)

@@ -13,6 +13,9 @@ from ._converter import converter
 
 __all__ = ["SyncResult", "Template"]
 
+# A decoded JSON document as templates carry them (``buttons``).
+JSONDocument = list[Any] | dict[str, Any] | None
+
 
 @attrs.frozen(kw_only=True)
 class Template:
@@ -50,7 +53,7 @@ class Template:
     footer_data: str | None = None
     footer_params_count: int = 0
     buttons_data: str | None = None
-    buttons: list[Any] | dict[str, Any] | None = None
+    buttons: JSONDocument = None
     message_send_ttl_seconds: int | None = None
     add_security_recommendation: bool = False
     code_expiration_minutes: int | None = None
@@ -70,6 +73,10 @@ def _decode_json(value: Any) -> Any:
         return None
 
 
+# Already decoded by the Template hook below; passed through as is.
+converter.register_structure_hook_func(
+    lambda cls: cls == JSONDocument, lambda value, _: _decode_json(value)
+)
 _template_hook = converter.gen_structure_attrs_fromdict(Template)
 
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .._envelope import data_of
+from .._envelope import PageMeta, data_of, page_meta
 from .._retry import Safety
 from .._transport import FormField
-from ..models._converter import structure
+from ..filters import list_params
+from ..models._converter import structure, structure_list
+from ..pagination import AsyncPager
 
 if TYPE_CHECKING:
     from .._client import Client
@@ -62,3 +64,45 @@ class Resource:
             method, path, safety=safety, params=params, json=json, form=form
         )
         return structure(data_of(payload), model)
+
+    def _list(
+        self,
+        path: str,
+        model: type[T],
+        *,
+        per_page: int = 100,
+        sort: str | Sequence[str] | None = None,
+        search: str | None = None,
+        filter: Mapping[str, Any] | None = None,
+        include: str | Sequence[str] | None = None,
+        fields: str | Sequence[str] | None = None,
+        extra_params: Mapping[str, str] | Params | None = None,
+        prefetch: bool = True,
+        concurrency: int = 1,
+    ) -> AsyncPager[T]:
+        """A pager over a list endpoint; the query is checked now, nothing is sent yet."""
+        query = list_params(
+            per_page=per_page,
+            sort=sort,
+            search=search,
+            filter=filter,
+            include=include,
+            fields=fields,
+            extra_params=extra_params,
+        )
+
+        async def fetch(page: int) -> tuple[Sequence[Any], PageMeta]:
+            payload = await self._payload(
+                "GET", path, safety="read", params=[("page", str(page)), *query]
+            )
+            data = data_of(payload)
+            if not isinstance(data, list):
+                structure_list(data, model)  # raises UnexpectedResponseError: not a list
+            return data, page_meta(payload)
+
+        def parse(raw: Sequence[Any]) -> list[T]:
+            return structure_list(raw, model)
+
+        return AsyncPager(
+            fetch, parse=parse, per_page=per_page, prefetch=prefetch, concurrency=concurrency
+        )

@@ -1,7 +1,7 @@
 """Files given to a send: their upload name, size and extension checks, and the FilePart.
 
 A path is never read here, only ``stat``-ed (off the event loop); the transport streams it.
-Sizes are checked against binary megabytes (5 MB = 5 × 1024 × 1024 bytes), the larger
+Sizes are checked against binary megabytes (5 MB = 5 * 1024 * 1024 bytes), the larger
 reading of the documented limits, so that nothing the server would accept is refused.
 """
 
@@ -18,7 +18,7 @@ import attrs
 from .._transport import FilePart
 from ..errors import ValidationError
 
-__all__ = ["MEDIA_RULES", "FileInput", "MediaRule", "file_part", "is_file_input"]
+__all__ = ["MB", "MEDIA_RULES", "FileInput", "MediaRule", "file_part", "is_file_input"]
 
 FileInput: TypeAlias = Path | bytes | IO[bytes]
 """A file to upload: a path (streamed from disk), bytes, or a binary file object."""
@@ -74,7 +74,7 @@ def is_file_input(value: object) -> bool:
     return isinstance(value, Path | bytes | bytearray | memoryview) or hasattr(value, "read")
 
 
-def _upload_name(field: str, file: FileInput, filename: str | None, fallback: str | None) -> str:
+def _upload_name(field: str, file: FileInput, filename: str | None, name_hint: str) -> str:
     if isinstance(file, Path):
         return file.name
     name = getattr(file, "name", None)
@@ -82,11 +82,7 @@ def _upload_name(field: str, file: FileInput, filename: str | None, fallback: st
         return PurePath(name).name
     if filename:
         return filename
-    if fallback:
-        return fallback
-    raise ValidationError.for_field(
-        field, "give filename= for bytes or a file object without a name (its extension counts)"
-    )
+    raise ValidationError.for_field(field, f"{field}: {name_hint}")
 
 
 def _stream_size(stream: IO[bytes]) -> int | None:
@@ -124,12 +120,13 @@ async def file_part(
     max_bytes: int,
     extensions: Collection[str] | None = None,
     filename: str | None = None,
-    fallback_name: str | None = None,
+    name_hint: str = "give filename= for bytes or a file object without a name",
 ) -> FilePart:
     """Check ``file`` against the limits and describe it as a multipart file field.
 
-    The extension comes from the path, the file object's name, then ``filename``; a
-    ``fallback_name`` is used when no extension rule applies and nothing names the file.
+    The upload's name (whose extension the server checks) comes from the path, the file
+    object's ``name``, then ``filename``; without any, a local ValidationError says
+    ``name_hint``.
 
     Example::
 
@@ -138,7 +135,7 @@ async def file_part(
     """
     if isinstance(file, str):
         raise TypeError(f"{field}: pass a pathlib.Path, bytes or a binary file, not a str")
-    name = _upload_name(field, file, filename, fallback_name if extensions is None else None)
+    name = _upload_name(field, file, filename, name_hint)
     extension = PurePath(name).suffix.lstrip(".").lower()
     if extensions is not None and extension not in extensions:
         allowed = ", ".join(sorted(extensions))

@@ -1,0 +1,1 @@
+"""Runnable benchmarks: ``python -m benchmarks.<name>``; each prints medians and ratios."""

@@ -1,0 +1,121 @@
+"""The bulk-send promises, end to end against the sandbox: faults and a rate limit lose no
+item and send none twice; a job killed with SIGKILL resumes from its journal."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from collections import Counter
+from pathlib import Path
+
+import wacr_async as wacr
+from wacr_async._retry import no_wait
+from wacr_async.batch import SQLiteJournal, TemplateMessage
+from wacr_async.testing import Sandbox
+
+KILL_JOB = Path(__file__).with_name("kill_job.py")
+
+
+async def test_ten_thousand_sends_through_faults_and_a_rate_limit(tmp_path: Path) -> None:
+    count = 10_000
+    async with Sandbox(rate_limit=(3000, 1.0)) as sandbox, sandbox.client() as client:
+        sends = "POST /messages/template"
+        sandbox.faults.add(sends, drop_after=0.01, seed=1)  # performed, answer lost
+        sandbox.faults.add(sends, error_after=0.01, seed=2)  # performed, then a 500
+        sandbox.faults.add(sends, drop_before=0.01, seed=3)  # connection closed unprocessed
+        sandbox.faults.add(sends, error_before=0.01, seed=4)  # a 503, unprocessed
+        specs = (
+            TemplateMessage(f"+1888{n:07d}", "order_update", "en", fields=[f"A-{n}", "Friday"])
+            for n in range(count)
+        )
+        with no_wait():
+            run = client.batch.send_messages(specs, concurrency=16, journal=tmp_path / "job.sqlite")
+            async with asyncio.timeout(120):  # a hang guard, not a timing assertion
+                outcomes = [outcome async for outcome in run]
+            report = await run.report()
+        print(report)
+
+        assert sorted(o.index for o in outcomes) == list(range(count))
+        assert report.done == count
+        assert sandbox.duplicate_sends() == []
+        assert client.rate_limit.limit == 3000  # the run was paced by the server's limit
+        performed = Counter(record.phone for record in sandbox.sends)
+        for outcome in outcomes:
+            assert outcome.spec is not None
+            times = performed[outcome.spec.phone.lstrip("+")]
+            if outcome.status == "sent":
+                assert times == 1
+            elif outcome.status == "failed":
+                assert times == 0
+            else:
+                assert outcome.status == "unknown"
+                assert times <= 1
+        # Every kind of fault showed up, as the status it deserves.
+        assert report.counts["sent"] > 9000
+        assert report.counts["unknown"] > 0
+        assert report.counts["failed"] + report.counts["unknown"] + report.counts["sent"] == count
+
+
+async def test_a_job_killed_halfway_resumes_without_sending_anything_twice(
+    tmp_path: Path,
+) -> None:
+    count = 3000
+    concurrency = 16  # as in kill_job.py
+    journal_path = tmp_path / "job.sqlite"
+    # A little latency keeps sends on the wire when the kill lands.
+    async with Sandbox(latency=(0.004, 0.004)) as sandbox:
+        child = await asyncio.create_subprocess_exec(
+            sys.executable,
+            str(KILL_JOB),
+            sandbox.url,
+            sandbox.token,
+            str(journal_path),
+            str(count),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        async with asyncio.timeout(60):
+            while len(sandbox.sends) < count // 2:
+                assert child.returncode is None, await child.communicate()
+                await asyncio.sleep(0.005)
+        child.send_signal(signal.SIGKILL)
+        await child.wait()
+        assert child.returncode == -signal.SIGKILL
+        performed_before = len(sandbox.sends)
+        assert performed_before < count
+
+        journal = SQLiteJournal(journal_path)
+        await journal.open()
+        at_kill = await journal.counts()
+        await journal.aclose()
+        # The journal's idea of "in flight": at most one item per worker.
+        assert at_kill.get("in_flight", 0) <= concurrency
+
+        async with sandbox.client() as client:
+            specs = [
+                wacr.batch.TextMessage(f"+1777{n:07d}", f"Your code is {n}") for n in range(count)
+            ]
+            run = client.batch.send_messages(specs, concurrency=concurrency, journal=journal_path)
+            async with asyncio.timeout(60):
+                outcomes = {o.index: o for o in [o async for o in run]}
+            report = await run.report()
+    print(
+        f"killed after {performed_before} sends; journal at the kill: {at_kill}; re-run: {report}"
+    )
+
+    assert sorted(outcomes) == list(range(count))
+    assert sandbox.duplicate_sends() == []
+    performed = Counter(record.phone for record in sandbox.sends)
+    unknown = 0
+    for index, outcome in outcomes.items():
+        times = performed[f"1777{index:07d}"]
+        if outcome.status == "unknown":
+            unknown += 1
+            assert times <= 1
+        else:
+            assert outcome.status in ("sent", "skipped")
+            assert times == 1, (index, outcome)
+    # Only what was in flight at the kill may be unknown; everything else was accounted for.
+    assert unknown == at_kill.get("in_flight", 0) == report.counts["unknown"]
+    assert report.counts["skipped"] + report.counts["sent"] + unknown == count

@@ -1,0 +1,317 @@
+"""The engine of ``client.batch.create_contacts``: rows in, chunks of ``POST /contacts/batch``
+out, one :class:`ImportEntry` per row back.
+
+Rows are read lazily and checked locally first (the documented field rules; a row that
+fails them is reported and never sent). Phones are compared as digits within the import, so
+a phone that came earlier is reported as a duplicate without asking the server: the batch
+endpoint does not check rows against each other or (unless ``skip_duplicates``) against the
+account (REFERENCE §5). The server numbers a chunk's rows from 0; they are mapped back to
+the row numbers of the input here.
+
+Creates are never retried: a chunk whose answer was lost reports each of its rows
+``unknown``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from ._outcomes import ImportEntry, ImportReport, ImportStatus, effect_of
+from .errors import APIError, ValidationError
+from .models.contacts import BatchCreateResult, Contact, NewContact
+from .resources.contacts import _check_fields
+
+if TYPE_CHECKING:
+    from ._client import Client
+
+__all__ = ["Rows", "import_contacts"]
+
+# A row ready to send: its input row number and its JSON body.
+_Row = tuple[int, dict[str, Any]]
+Rows = Iterable[NewContact | Mapping[str, Any]] | AsyncIterable[NewContact | Mapping[str, Any]]
+
+_NOT_BATCH_FIELDS = ("groups",)
+
+
+def _digits(phone: Any) -> str:
+    return "".join(ch for ch in str(phone) if ch.isdigit())
+
+
+class _Import:
+    """One import in progress: the shared reader and the entries found so far."""
+
+    def __init__(
+        self,
+        client: Client,
+        rows: Rows,
+        *,
+        chunk_size: int,
+        skip_duplicates: bool,
+        continue_on_error: bool,
+        stop_on: tuple[type[BaseException], ...],
+    ) -> None:
+        self.client = client
+        self.chunk_size = chunk_size
+        self.skip_duplicates = skip_duplicates
+        self.continue_on_error = continue_on_error
+        self.stop_on = stop_on
+        self.sync_rows: Iterator[Any] | None = None
+        self.async_rows: AsyncIterator[Any] | None = None
+        if isinstance(rows, AsyncIterable):
+            self.async_rows = aiter(rows)
+        else:
+            self.sync_rows = iter(rows)
+        self.read_lock = asyncio.Lock()
+        self.next_row = 0
+        self.exhausted = False
+        self.stopping = False
+        self.stopped_by: BaseException | None = None
+        self.raise_after: BaseException | None = None
+        self.entries: list[ImportEntry] = []
+        # digits of a phone → the first row that had it
+        self.phones: dict[str, int] = {}
+
+    # -- reading ---------------------------------------------------------------------------
+
+    async def next_chunk(self) -> list[_Row]:
+        """Up to ``chunk_size`` rows that passed the local checks (empty: nothing left)."""
+        chunk: list[_Row] = []
+        async with self.read_lock:
+            while len(chunk) < self.chunk_size and not self.exhausted and not self.stopping:
+                try:
+                    raw = await self._read()
+                except Exception as exc:
+                    self.raise_after = exc
+                    self.stop(exc)
+                    break
+                if raw is _END:
+                    self.exhausted = True
+                    break
+                row = self.next_row
+                self.next_row += 1
+                body = self._checked(row, raw)
+                if body is not None:
+                    chunk.append((row, body))
+        return chunk
+
+    async def _read(self) -> Any:
+        if self.sync_rows is not None:
+            return next(self.sync_rows, _END)
+        assert self.async_rows is not None
+        try:
+            return await anext(self.async_rows)
+        except StopAsyncIteration:
+            return _END
+
+    def _checked(self, row: int, raw: Any) -> dict[str, Any] | None:
+        """The row's body, or None after reporting why it is not sent."""
+        try:
+            if isinstance(raw, NewContact):
+                body = raw.to_json()
+            elif isinstance(raw, Mapping):
+                body = dict(raw)
+            else:
+                raise ValidationError.for_field(
+                    "row", f"a row is a NewContact or a mapping, not {type(raw).__name__}"
+                )
+            _check_fields(body, required=True)
+            for field in _NOT_BATCH_FIELDS:
+                if body.get(field):
+                    raise ValidationError.for_field(
+                        field,
+                        f"{field} cannot be set by a batch import; "
+                        "add the contacts to groups once created",
+                    )
+        except ValidationError as exc:
+            self._add(row, "failed", errors=exc.fields, error=exc)
+            if not self.continue_on_error:
+                self.stop(exc)
+            return None
+        phone = _digits(body["phone"])
+        first = self.phones.setdefault(phone, row)
+        if first != row:
+            if self.skip_duplicates:
+                self._add(row, "skipped", reason=f"Duplicate phone (same as row {first})")
+            else:
+                problem = f"This phone number already exists (row {first})"
+                self._add(row, "failed", errors={"phone": [problem]})
+                if not self.continue_on_error:
+                    self.stop(ValidationError.for_field("phone", problem))
+            return None
+        return body
+
+    # -- sending ---------------------------------------------------------------------------
+
+    async def work(self) -> None:
+        while not self.stopping:
+            chunk = await self.next_chunk()
+            if not chunk:
+                return
+            if self.stopping:
+                # The import stopped while this chunk was being read: it is not sent.
+                for row, _ in chunk:
+                    self._add(row, "not_attempted")
+                return
+            await self._send(chunk)
+
+    async def _send(self, chunk: list[_Row]) -> None:
+        bodies = [body for _, body in chunk]
+        try:
+            result = await self.client.contacts.create_many(
+                bodies,
+                skip_duplicates=self.skip_duplicates,
+                continue_on_error=self.continue_on_error,
+            )
+        except Exception as exc:
+            self._chunk_failed(chunk, exc)
+            return
+        self._map_result(chunk, result)
+
+    def _chunk_failed(self, chunk: list[_Row], exc: Exception) -> None:
+        summary = exc.details if isinstance(exc, APIError) else {}
+        failed_rows = summary.get("errors") if isinstance(summary, Mapping) else None
+        if isinstance(exc, ValidationError) and isinstance(failed_rows, list):
+            # continue_on_error=False: the first failing row rolled the whole chunk back.
+            field_errors: dict[int, dict[str, list[str]]] = {}
+            for item in failed_rows:
+                if isinstance(item, Mapping) and isinstance(item.get("index"), int):
+                    field_errors[item["index"]] = _messages(item.get("errors"))
+            for position, (row, _) in enumerate(chunk):
+                if position in field_errors:
+                    self._add(row, "failed", errors=field_errors[position], error=exc)
+                else:
+                    self._add(row, "failed", reason="rolled back with its chunk", error=exc)
+            self.stop(exc)
+            return
+        status: ImportStatus = "unknown" if effect_of(exc) != "none" else "failed"
+        errors = exc.fields if isinstance(exc, ValidationError) else {}
+        for row, _ in chunk:
+            self._add(row, status, errors=errors, error=exc)
+        if isinstance(exc, self.stop_on) or not self.continue_on_error:
+            self.stop(exc)
+
+    def _map_result(self, chunk: list[_Row], result: BatchCreateResult) -> None:
+        settled: set[int] = set()
+        for skipped in result.skipped:
+            if 0 <= skipped.index < len(chunk) and skipped.index not in settled:
+                settled.add(skipped.index)
+                self._add(chunk[skipped.index][0], "skipped", reason=skipped.reason)
+        for failed in result.errors:
+            if 0 <= failed.index < len(chunk) and failed.index not in settled:
+                settled.add(failed.index)
+                self._add(chunk[failed.index][0], "failed", errors=failed.errors)
+        remaining = [position for position in range(len(chunk)) if position not in settled]
+        for position, contact in _match_created(chunk, remaining, result.created).items():
+            row = chunk[position][0]
+            if contact is None:
+                self._add(row, "unknown", reason="the answer did not say whether it was created")
+            else:
+                self._add(row, "created", contact_id=contact.id)
+
+    # -- bookkeeping -----------------------------------------------------------------------
+
+    def _add(
+        self,
+        row: int,
+        status: ImportStatus,
+        *,
+        contact_id: int | None = None,
+        reason: str | None = None,
+        errors: Mapping[str, list[str]] | None = None,
+        error: BaseException | None = None,
+    ) -> None:
+        self.entries.append(
+            ImportEntry(
+                row=row,
+                status=status,
+                contact_id=contact_id,
+                reason=reason,
+                errors=dict(errors or {}),
+                error=error,
+            )
+        )
+
+    def stop(self, reason: BaseException) -> None:
+        if not self.stopping:
+            self.stopping = True
+            self.stopped_by = reason
+
+    def report(self, elapsed: float) -> ImportReport:
+        entries = sorted(self.entries, key=lambda entry: entry.row)
+        return ImportReport(
+            entries=tuple(entries),
+            stopped_by=self.stopped_by,
+            unread_from=None if self.exhausted else self.next_row,
+            elapsed=elapsed,
+        )
+
+
+class _End:
+    __slots__ = ()
+
+
+_END: Any = _End()
+
+
+def _match_created(
+    chunk: Sequence[_Row], remaining: list[int], created: list[Contact]
+) -> dict[int, Contact | None]:
+    """Pair the rows that were neither skipped nor failed with the contacts created.
+
+    The server creates in row order, so the n-th contact belongs to the n-th remaining row;
+    when the counts or the phones disagree, pair by phone instead.
+    """
+    in_order = len(created) == len(remaining) and all(
+        contact.phone is None or _digits(contact.phone) == _digits(chunk[position][1]["phone"])
+        for position, contact in zip(remaining, created, strict=True)
+    )
+    if in_order:
+        return dict(zip(remaining, created, strict=True))
+    by_phone: dict[str, list[Contact]] = {}
+    for contact in created:
+        by_phone.setdefault(_digits(contact.phone or ""), []).append(contact)
+    matched: dict[int, Contact | None] = {}
+    for position in remaining:
+        candidates = by_phone.get(_digits(chunk[position][1]["phone"]))
+        matched[position] = candidates.pop(0) if candidates else None
+    return matched
+
+
+def _messages(value: Any) -> dict[str, list[str]]:
+    if not isinstance(value, Mapping):
+        return {}
+    return {
+        str(field): [str(m) for m in (messages if isinstance(messages, list) else [messages])]
+        for field, messages in value.items()
+    }
+
+
+async def import_contacts(
+    client: Client,
+    rows: Rows,
+    *,
+    chunk_size: int,
+    concurrency: int,
+    skip_duplicates: bool,
+    continue_on_error: bool,
+    stop_on: tuple[type[BaseException], ...],
+) -> ImportReport:
+    """Run a whole import; see ``BatchService.create_contacts``."""
+    started = time.monotonic()
+    job = _Import(
+        client,
+        rows,
+        chunk_size=chunk_size,
+        skip_duplicates=skip_duplicates,
+        continue_on_error=continue_on_error,
+        stop_on=stop_on,
+    )
+    async with asyncio.TaskGroup() as group:
+        for _ in range(concurrency):
+            group.create_task(job.work())
+    if job.raise_after is not None:
+        raise job.raise_after
+    return job.report(time.monotonic() - started)

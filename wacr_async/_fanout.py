@@ -1,0 +1,80 @@
+"""Bounded, lazy fan-out of any coroutine function over an iterable: ``client.batch.map``."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable
+from typing import TypeVar
+
+__all__ = ["bounded_map"]
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+async def bounded_map(
+    fn: Callable[[T], Awaitable[R]],
+    items: Iterable[T] | AsyncIterable[T],
+    *,
+    concurrency: int,
+    ordered: bool,
+    return_exceptions: bool,
+) -> AsyncIterator[R | BaseException]:
+    """Yield ``await fn(item)`` for each item, at most ``concurrency`` calls at a time.
+
+    Items are read only when a call can start. ``ordered`` yields in input order (a slow
+    call holds back the results after it, and at most ``concurrency`` calls run or wait to be
+    yielded); otherwise results come as they complete. A call that raises ends the map with
+    that error (the calls still running are cancelled), unless ``return_exceptions``, which
+    yields the exception in its place.
+    """
+    sync_items = None if isinstance(items, AsyncIterable) else iter(items)
+    async_items = aiter(items) if isinstance(items, AsyncIterable) else None
+    loop = asyncio.get_running_loop()
+    pending: deque[asyncio.Future[R]] = deque()
+    exhausted = False
+
+    async def call(item: T) -> R:
+        return await fn(item)
+
+    try:
+        while True:
+            while not exhausted and len(pending) < concurrency:
+                if sync_items is not None:
+                    try:
+                        item = next(sync_items)
+                    except StopIteration:
+                        exhausted = True
+                        break
+                else:
+                    assert async_items is not None
+                    try:
+                        item = await anext(async_items)
+                    except StopAsyncIteration:
+                        exhausted = True
+                        break
+                pending.append(loop.create_task(call(item)))
+            if not pending:
+                return
+            if ordered:
+                done = pending.popleft()
+                await asyncio.wait([done])
+            else:
+                finished, _ = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                done = next(future for future in pending if future in finished)
+                pending.remove(done)
+            if done.cancelled():
+                raise asyncio.CancelledError
+            error = done.exception()
+            if error is None:
+                yield done.result()
+            elif return_exceptions:
+                yield error
+            else:
+                raise error
+    finally:
+        for future in pending:
+            future.cancel()
+        if pending:
+            await asyncio.wait(pending)

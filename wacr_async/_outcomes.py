@@ -1,0 +1,276 @@
+"""What the batch helper reports: one outcome per item, progress, and the summaries.
+
+Statuses of a send:
+
+=================  ===========================================================================
+``sent``           the API accepted the send (``result`` holds its answer)
+``failed``         the API refused it, or a local check did (``error``); nothing was sent, so
+                   a re-run with the same journal tries it again
+``skipped``        not sent by this run: the journal says an earlier run sent it (``result``
+                   read back), or the same key came earlier in this run's input
+``unknown``        it may or may not have been sent: the answer was lost (``OutcomeUnknownError``),
+                   the server failed after receiving it (5xx), the run was cancelled while it
+                   was in flight, or an earlier run stopped while it was in flight. A re-run
+                   does not send it again unless ``resend_unknown=True``
+``not_attempted``  read from the input but never sent, because the run stopped or was cancelled
+=================  ===========================================================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Literal, TypeAlias
+
+import attrs
+
+from .errors import (
+    APIError,
+    MessageSendFailedError,
+    ServerError,
+    TransportError,
+    UnexpectedResponseError,
+)
+from .models.messages import SentMessage
+
+if TYPE_CHECKING:
+    from ._specs import MessageSpec
+
+__all__ = [
+    "IMPORT_STATUSES",
+    "SEND_STATUSES",
+    "ImportEntry",
+    "ImportReport",
+    "ImportStatus",
+    "Outcome",
+    "Progress",
+    "SendReport",
+    "SendStatus",
+    "effect_of",
+]
+
+SendStatus: TypeAlias = Literal["sent", "failed", "skipped", "unknown", "not_attempted"]
+SEND_STATUSES: tuple[SendStatus, ...] = ("sent", "failed", "skipped", "unknown", "not_attempted")
+
+ImportStatus: TypeAlias = Literal["created", "skipped", "failed", "unknown", "not_attempted"]
+IMPORT_STATUSES: tuple[ImportStatus, ...] = (
+    "created",
+    "skipped",
+    "failed",
+    "unknown",
+    "not_attempted",
+)
+
+
+Effect: TypeAlias = Literal["done", "none", "unknown"]
+
+
+def effect_of(exc: BaseException, *, left: bool = True) -> Effect:
+    """What a write that raised ``exc`` did on the server: ``done``, ``none`` or ``unknown``.
+
+    ``left`` says whether the request may have gone out. The rules follow the retry table
+    in ``_retry``: a 5xx answer to a write may come after the write took effect.
+
+    Example::
+
+        effect_of(wacr.ContactOptedOutError("opted out"))    # "none": refused
+        effect_of(wacr.InternalServerError("boom"))          # "unknown"
+    """
+    if isinstance(exc, TransportError):
+        # OutcomeUnknownError included: no answer came, and it may have been acted on.
+        return "unknown" if exc.sent else "none"
+    if isinstance(exc, UnexpectedResponseError):
+        # Raised only for an answer that is not an error status: the API said yes, and only
+        # its answer was unreadable.
+        return "done" if exc.status is None or exc.status < 300 else "unknown"
+    if isinstance(exc, APIError):
+        if isinstance(exc, ServerError) and not isinstance(exc, MessageSendFailedError):
+            return "unknown"
+        return "none"  # refused before doing anything
+    # A local check or a bug: harmless before the request left, unknown after.
+    return "unknown" if left else "none"
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class Outcome:
+    """What became of one item of ``client.batch.send_messages``.
+
+    ``index`` is the item's 0-based position in the input, ``key`` its journal key (the
+    spec's ``key``, or the hash of the spec when a journal is used; otherwise None).
+
+    Example::
+
+        async for outcome in client.batch.send_messages(specs):
+            if outcome.status == "failed":
+                print(outcome.index, outcome.spec.phone, outcome.error)
+    """
+
+    index: int
+    key: str | None
+    status: SendStatus
+    spec: MessageSpec | None = attrs.field(default=None, repr=False)
+    result: SentMessage | None = None
+    error: BaseException | None = None
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class Progress:
+    """A progress tick: outcomes so far, the input's length when known, counts by status.
+
+    Example::
+
+        def show(p: wacr.Progress) -> None:
+            print(f"{p.done}/{p.total or '?'} sent={p.counts['sent']}")
+    """
+
+    done: int
+    total: int | None
+    counts: Mapping[SendStatus, int]
+    elapsed: float
+
+
+def _count_line(counts: Iterable[tuple[str, int]]) -> str:
+    return ", ".join(f"{status} {count}" for status, count in counts if count)
+
+
+@attrs.frozen(kw_only=True)
+class SendReport:
+    """The summary of a bulk send, bounded in size whatever the input's length.
+
+    ``counts`` has one entry per status. ``failed``, ``unknown`` and ``not_attempted`` keep
+    the first outcomes of each kind (up to ``keep`` of each, see ``send_messages``);
+    ``omitted`` says how many more there were (the journal has them all).
+
+    A run that stopped early says why: ``stopped_by`` is the account-level error that stopped
+    it (see ``stop_on``), ``cancelled`` is True when it was cancelled. ``unread_from`` is the
+    index of the first input item that was never read (None when the whole input was read):
+    the input is not drained after a stop, so those items have no outcome — re-run the job
+    with the same journal to send them.
+
+    Example::
+
+        report = await run.report()
+        print(report)                      # sent 9990, failed 7, unknown 3 in 41.2 s
+        if not report.ok:
+            for outcome in report.failed:
+                print(outcome.index, outcome.error)
+    """
+
+    counts: Mapping[SendStatus, int]
+    total: int | None = None
+    failed: tuple[Outcome, ...] = ()
+    unknown: tuple[Outcome, ...] = ()
+    not_attempted: tuple[Outcome, ...] = ()
+    omitted: int = 0
+    stopped_by: BaseException | None = None
+    cancelled: bool = False
+    unread_from: int | None = None
+    elapsed: float = 0.0
+
+    @property
+    def done(self) -> int:
+        """How many items got an outcome."""
+        return sum(self.counts.values())
+
+    @property
+    def ok(self) -> bool:
+        """Every item read was sent (now or by an earlier run) and the whole input was read."""
+        return (
+            self.counts.get("failed", 0) == 0
+            and self.counts.get("unknown", 0) == 0
+            and self.counts.get("not_attempted", 0) == 0
+            and self.unread_from is None
+            and not self.cancelled
+        )
+
+    def __str__(self) -> str:
+        text = f"{_count_line(self.counts.items()) or 'nothing'} in {self.elapsed:.1f} s"
+        if self.stopped_by is not None:
+            text += f"; stopped by {type(self.stopped_by).__name__}: {self.stopped_by}"
+        if self.cancelled:
+            text += "; cancelled"
+        if self.unread_from is not None:
+            text += f"; input not read from index {self.unread_from}"
+        return text
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class ImportEntry:
+    """What became of one input row of ``client.batch.create_contacts``.
+
+    ``row`` is the row's 0-based position in the input. ``created`` rows carry the new
+    ``contact_id``; ``skipped`` rows a ``reason`` (a duplicate phone); ``failed`` rows the
+    field ``errors`` (field → messages) and/or the ``error`` raised for their chunk;
+    ``unknown`` rows belong to a chunk whose answer was lost (check before importing again).
+    """
+
+    row: int
+    status: ImportStatus
+    contact_id: int | None = None
+    reason: str | None = None
+    errors: Mapping[str, list[str]] = attrs.field(factory=dict)
+    error: BaseException | None = None
+
+
+@attrs.frozen(kw_only=True)
+class ImportReport:
+    """The per-row report of a contact import, rows in input order.
+
+    ``stopped_by`` and ``unread_from`` mean what they mean in :class:`SendReport`.
+
+    Example::
+
+        report = await client.batch.create_contacts(rows)
+        print(report)                                  # created 980, skipped 12, failed 8
+        for entry in report.failed:
+            print(entry.row, entry.errors)
+    """
+
+    entries: tuple[ImportEntry, ...]
+    stopped_by: BaseException | None = None
+    unread_from: int | None = None
+    elapsed: float = 0.0
+
+    @property
+    def counts(self) -> dict[ImportStatus, int]:
+        counts = dict.fromkeys(IMPORT_STATUSES, 0)
+        for entry in self.entries:
+            counts[entry.status] += 1
+        return counts
+
+    def _with(self, status: ImportStatus) -> tuple[ImportEntry, ...]:
+        return tuple(entry for entry in self.entries if entry.status == status)
+
+    @property
+    def created(self) -> tuple[ImportEntry, ...]:
+        return self._with("created")
+
+    @property
+    def skipped(self) -> tuple[ImportEntry, ...]:
+        return self._with("skipped")
+
+    @property
+    def failed(self) -> tuple[ImportEntry, ...]:
+        return self._with("failed")
+
+    @property
+    def unknown(self) -> tuple[ImportEntry, ...]:
+        return self._with("unknown")
+
+    @property
+    def not_attempted(self) -> tuple[ImportEntry, ...]:
+        return self._with("not_attempted")
+
+    @property
+    def ok(self) -> bool:
+        """Every row was created or skipped as a duplicate, and the whole input was read."""
+        return self.unread_from is None and all(
+            entry.status in ("created", "skipped") for entry in self.entries
+        )
+
+    def __str__(self) -> str:
+        text = f"{_count_line(self.counts.items()) or 'nothing'} in {self.elapsed:.1f} s"
+        if self.stopped_by is not None:
+            text += f"; stopped by {type(self.stopped_by).__name__}: {self.stopped_by}"
+        if self.unread_from is not None:
+            text += f"; input not read from row {self.unread_from}"
+        return text

@@ -1,0 +1,86 @@
+"""``python -m wacr_async.testing``: serve the sandbox on loopback until interrupted.
+
+Example::
+
+    python -m wacr_async.testing --port 8080 --seed-contacts 1000
+    curl -H 'Authorization: Bearer wm_sandbox' http://127.0.0.1:8080/api/v2/account
+
+``--port 0`` picks a free port; the first line printed always carries the base URL.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import sys
+from collections.abc import Sequence
+
+from ._server import DEFAULT_TOKEN, Sandbox
+
+__all__ = ["main"]
+
+
+def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m wacr_async.testing",
+        description="Serve the in-memory WA.cr API v2 sandbox on loopback.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8080, help="port (0 = any free port)")
+    parser.add_argument(
+        "--token",
+        action="append",
+        dest="tokens",
+        metavar="TOKEN",
+        help=f"accepted bearer token with every scope (repeatable; default {DEFAULT_TOKEN})",
+    )
+    parser.add_argument("--seed-contacts", type=int, default=0, metavar="N", help="add N contacts")
+    parser.add_argument(
+        "--rate-limit",
+        type=int,
+        default=None,
+        metavar="CALLS",
+        help="per-token limit per 60 s window (default: off)",
+    )
+    parser.add_argument(
+        "--no-whatsapp",
+        action="store_true",
+        help="act as if WhatsApp is not configured (sends answer 422)",
+    )
+    return parser.parse_args(argv)
+
+
+async def _serve(args: argparse.Namespace) -> None:
+    tokens = {token: {"*"} for token in (args.tokens or [DEFAULT_TOKEN])}
+    sandbox = Sandbox(
+        tokens=tokens,
+        rate_limit=args.rate_limit,
+        whatsapp_configured=not args.no_whatsapp,
+        host=args.host,
+        port=args.port,
+    )
+    if args.seed_contacts:
+        sandbox.seed_contacts(args.seed_contacts)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # Windows
+            loop.add_signal_handler(sig, stop.set)
+    async with sandbox:
+        print(f"WA.cr sandbox serving {sandbox.url} (token: {sandbox.token})", flush=True)
+        await stop.wait()
+    print("WA.cr sandbox stopped", flush=True)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the process exit code."""
+    args = _parse(argv)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_serve(args))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,462 @@
+"""Messages (§7): send text, template, media, interactive; list and get the message store.
+
+Send Media's extension and size failures answer ``{"status": "error", "message": …}`` with
+422 outside the envelope, as the server does. Uploaded files are streamed and measured,
+never kept.
+"""
+
+from __future__ import annotations
+
+import html
+import posixpath
+import re
+import secrets
+from typing import Any
+from urllib.parse import urlsplit
+
+from aiohttp import web
+
+from ._envelope import ApiError, RawError, ok
+from ._input import Upload, path_int, read_input
+from ._query import ListSpec, list_response, select
+from ._sending import PHONE_PATTERN, deliver, merge_fields, preflight, resolve_contact
+from ._state import State, digits_of
+from ._templates import render
+from ._validation import Validator, is_int, need
+
+__all__ = [
+    "MEDIA_RULES",
+    "MESSAGES",
+    "get_message",
+    "list_messages",
+    "send_interactive",
+    "send_media",
+    "send_template",
+    "send_text",
+]
+
+MESSAGES = ListSpec(
+    sorts={"created_at": "date", "updated_at": "date"},
+    filters={"type": "str", "status": "str", "interaction_id": "int", "direction": "str"},
+    search=("message",),
+    default_sort=(("created_at", True),),
+    fields_core=frozenset({"id"}),
+    time_ordered=True,  # message ids are handed out in time order
+)
+
+# media type -> (allowed extensions, max size in MB)
+MEDIA_RULES: dict[str, tuple[tuple[str, ...], int]] = {
+    "image": (("jpg", "jpeg", "png", "webp"), 5),
+    "document": (("pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "txt", "csv"), 100),
+    "video": (("mp4", "3gp"), 16),
+    "audio": (("mp3", "ogg", "amr", "aac", "opus"), 16),
+}
+
+_TEXT_MESSAGES = {
+    "phone.required": "Phone number is required.",
+    "phone.min": "Phone number must be at least 10 digits.",
+    "phone.max": "Phone number cannot exceed 20 characters.",
+    "phone.regex": "Phone number can only contain digits, +, -, spaces, and parentheses.",
+    "message.required": "Message text is required.",
+    "message.max": "Message cannot exceed 4096 characters.",
+    "contact_id.integer": "Contact ID must be a valid integer.",
+}
+_TEMPLATE_MESSAGES = {
+    "phone.required": "Phone number is required.",
+    "template_name.required": "Template name is required.",
+    "language.required": "Template language is required.",
+}
+_INTERACTIVE_MESSAGES = {
+    "phone.required": "Phone number is required.",
+    "type.required": "Interactive message type is required.",
+    "type.in": "Type must be either button or list.",
+    "body_text.required": "Body text is required.",
+    "buttons.required_if": "Buttons are required for button type messages.",
+    "list_button_text.required_if": "List button text is required for list type messages.",
+    "sections.required_if": "Sections are required for list type messages.",
+}
+_HEADER_FILE_KB = {"image": 5120, "video": 16384, "document": 102400}
+
+
+async def send_text(state: State, request: web.Request) -> web.Response:
+    body = await read_input(request)
+    v = Validator(body, _TEXT_MESSAGES)
+    phone = v.string("phone", required=True, min=10, max=20, regex=PHONE_PATTERN)
+    message = v.string("message", required=True, max=4096)
+    contact_id = v.integer("contact_id")
+    v.check(wrap=True)  # this endpoint's form request nests the map under "errors"
+    message = need(message)
+    digits = digits_of(need(phone))
+    contact = resolve_contact(state, digits, contact_id)
+    preflight(state, contact, digits)
+    final = merge_fields(message, contact)
+    sent = deliver(
+        state,
+        route="POST /messages/text",
+        kind="text",
+        digits=digits,
+        contact=contact,
+        message_type="text",
+        text=final,
+        content={"message": final},
+        payload={"message": final},
+    )
+    data = {**sent.common(contact, digits), "message": final, **sent.tail()}
+    return ok(state.clock, data, "Message sent successfully")
+
+
+async def send_template(state: State, request: web.Request) -> web.Response:
+    body = await read_input(request)
+    v = Validator(body, _TEMPLATE_MESSAGES)
+    phone = v.string("phone", required=True)
+    name = v.string("template_name", required=True)
+    language = v.string("language", required=True, max=10)
+    contact_id = v.integer("contact_id")
+    if contact_id is not None and state.contacts.get(contact_id) is None:
+        v.fail("contact_id", "exists", "The selected contact id is invalid.")
+    for kind in ("image", "video", "document"):
+        v.url(f"header_{kind}_url")
+        v.file(f"header_{kind}_file", max_kb=_HEADER_FILE_KB[kind])
+    v.string("header_document_name", max=255)
+    for field in ("header_field_1", *(f"field_{i}" for i in range(1, 11))):
+        v.string(field)
+    for field in ("button_0", "button_1", "button_2"):
+        v.string(field)
+    auto_otp = v.boolean("auto_generate_otp")
+    otp_field = v.integer("otp_field_number", min=6, max=6)
+    v.check()
+    name, language = need(name), need(language)
+    digits = digits_of(need(phone))
+
+    template = state.find_template(name, language)
+    if template is None:
+        raise ApiError(404, "NOT_FOUND", "Template not found.")
+
+    if auto_otp:
+        field = f"field_{otp_field or 1}"
+        if not body.get(field):
+            body[field] = f"{secrets.randbelow(900_000) + 100_000}"
+            state.codes_sent[digits] = body[field]
+
+    header_format = template["header_data_format"] or "NONE"
+    media_kind = header_format.lower()
+    missing: list[str] = []
+    if header_format == "TEXT":
+        if template["header_params_count"] > 0 and not body.get("header_field_1"):
+            missing.append("header_field_1 is required for TEXT header template with parameters")
+    elif media_kind in _HEADER_FILE_KB and not _has_header_media(body, media_kind):
+        missing.append(
+            f"header_{media_kind}_url or header_{media_kind}_file is required for "
+            f"{header_format} header template"
+        )
+    for index in range(1, template["body_params_count"] + 1):
+        if not body.get(f"field_{index}"):
+            missing.append(f"field_{index} is required (body parameter {index})")
+    if missing:
+        raise ApiError(422, "VALIDATION_ERROR", "Validation failed", {"template_fields": missing})
+
+    header_media: str | None = None
+    if media_kind in _HEADER_FILE_KB:
+        header_media = _template_header_media(request, body, media_kind)
+
+    contact = resolve_contact(state, digits, contact_id)
+    preflight(state, contact, digits, template=True)
+
+    def merged(key: str) -> str | None:
+        value = body.get(key)
+        return merge_fields(value, contact) if isinstance(value, str) else None
+
+    fields = [merged(f"field_{i}") or "" for i in range(1, template["body_params_count"] + 1)]
+    header_param = merged("header_field_1")
+    buttons = [value for i in range(3) if (value := merged(f"button_{i}")) is not None]
+    header = render(template["header_data_text"], [header_param or ""])
+    rendered = _template_html(
+        header, render(template["body_data"], fields), template["footer_data"]
+    )
+    content = {
+        "template": name,
+        "language": language,
+        "header": header_media if header_media is not None else header_param,
+        "fields": fields,
+        "buttons": buttons,
+    }
+    sent = deliver(
+        state,
+        route="POST /messages/template",
+        kind="template",
+        digits=digits,
+        contact=contact,
+        message_type="template",
+        text=rendered,
+        content=content,
+        payload=content,
+        url=header_media,
+    )
+    data = {
+        **sent.common(contact, digits),
+        "template_name": name,
+        "language": language,
+        **sent.tail(),
+    }
+    return ok(state.clock, data, "Template message sent successfully")
+
+
+def _has_header_media(body: dict[str, Any], kind: str) -> bool:
+    return bool(body.get(f"header_{kind}_url")) or isinstance(
+        body.get(f"header_{kind}_file"), Upload
+    )
+
+
+def _template_header_media(request: web.Request, body: dict[str, Any], kind: str) -> str | None:
+    """Check a template's header file/URL like the server; return a reference to it."""
+    extensions, size_mb = MEDIA_RULES[kind]
+    upload = body.get(f"header_{kind}_file")
+    allowed = ", ".join(extensions)
+    if isinstance(upload, Upload):
+        if upload.extension not in extensions:
+            raise ApiError(
+                422,
+                "VALIDATION_ERROR",
+                f"Invalid file extension for {kind}",
+                {"header_media": [f"Allowed: {allowed}"]},
+            )
+        if upload.size > size_mb * 1024 * 1024:
+            raise ApiError(
+                422,
+                "VALIDATION_ERROR",
+                f"File size exceeds {size_mb} MB limit",
+                {"header_media": [f"Max size: {size_mb} MB"]},
+            )
+        return _stored_url(request, "whatsapp-templates", upload.filename, upload.extension)
+    url = body.get(f"header_{kind}_url")
+    if isinstance(url, str):
+        extension = _url_extension(url)
+        if extension and extension not in extensions:
+            raise ApiError(
+                422,
+                "VALIDATION_ERROR",
+                "Invalid file extension in URL",
+                {"header_media": [f"Allowed: {allowed}"]},
+            )
+        return url
+    return None
+
+
+def _template_html(header: str, body: str, footer: str | None) -> str:
+    parts = []
+    if header:
+        parts.append(f"<span class='font-bold mb-3'>{html.escape(header)}</span>")
+    parts.append(f"<p>{html.escape(body)}</p>")
+    if footer:
+        parts.append(f"<span class='text-gray-500 text-sm'>{html.escape(footer)}</span>")
+    return "\n".join(parts)
+
+
+async def send_media(state: State, request: web.Request) -> web.Response:
+    body = await read_input(request)
+    v = Validator(body)
+    phone = v.string("phone", required=True, min=10, max=15)
+    media_type = v.one_of("media_type", tuple(MEDIA_RULES), required=True)
+    has_file = body.get("media_file") is not None
+    has_url = body.get("media_url") is not None
+    if not has_url and not has_file:
+        v.fail(
+            "media_url",
+            "required_without",
+            "The media url field is required when media file is not present.",
+        )
+        v.fail(
+            "media_file",
+            "required_without",
+            "The media file field is required when media url is not present.",
+        )
+    media_url = v.url("media_url")
+    upload = v.file("media_file")
+    caption = v.string("caption", max=1024)
+    filename = v.string("filename", max=255)
+    v.string("contact.firstname", max=255)
+    v.string("contact.lastname", max=255)
+    v.email("contact.email", max=191)
+    v.string("contact.country", max=100)
+    v.integer("contact.assigned_id")
+    v.string("contact.groups")
+    v.check()
+    media_type = need(media_type)
+    digits = digits_of(need(phone))
+
+    extensions, size_mb = MEDIA_RULES[media_type]
+    allowed = ", ".join(extensions)
+    if upload is not None:
+        extension = upload.extension
+        if extension not in extensions:
+            raise RawError(
+                422,
+                {
+                    "status": "error",
+                    "message": f"Invalid file extension for {media_type}. Allowed: {allowed}",
+                },
+            )
+        if upload.size > size_mb * 1024 * 1024:
+            raise RawError(
+                422,
+                {
+                    "status": "error",
+                    "message": f"File size exceeds limit for {media_type}. "
+                    f"Max allowed is {size_mb} MB",
+                },
+            )
+        stored = _stored_url(request, "whatsapp-attachments", upload.filename, extension)
+        reference = f"upload:{upload.sha1}:{upload.size}"
+    else:
+        media_url = need(media_url)
+        if _url_extension(media_url) not in extensions:
+            raise RawError(
+                422,
+                {
+                    "status": "error",
+                    "message": f"Invalid file extension for {media_type}. Allowed: {allowed}",
+                },
+            )
+        stored = reference = media_url
+
+    # contact_id is read but not validated by this endpoint on the server.
+    raw_contact_id = body.get("contact_id")
+    contact_id = int(str(raw_contact_id)) if is_int(raw_contact_id) else None
+    contact = resolve_contact(state, digits, contact_id, auto=_auto_contact(body.get("contact")))
+    preflight(state, contact, digits)
+    content = {
+        "media_type": media_type,
+        "media": reference,
+        "caption": caption,
+        "filename": filename,
+    }
+    sent = deliver(
+        state,
+        route="POST /messages/media",
+        kind="media",
+        digits=digits,
+        contact=contact,
+        message_type=media_type,
+        text=caption,
+        content=content,
+        payload={**content, "media_url": stored},
+        url=stored,
+    )
+    data = {
+        **sent.common(contact, digits),
+        "media_type": media_type,
+        "media_url": stored,
+        "caption": caption,
+        "filename": filename,
+        **sent.tail(),
+    }
+    return ok(state.clock, data, "Media message sent successfully")
+
+
+def _auto_contact(raw: Any) -> dict[str, Any] | None:
+    """Send Media's ``contact.*`` fields, used only when the contact is auto-created."""
+    if not isinstance(raw, dict):
+        return None
+    fields: dict[str, Any] = {
+        "firstname": raw.get("firstname"),
+        "lastname": raw.get("lastname"),
+        "email": raw.get("email"),
+    }
+    assigned = raw.get("assigned_id")
+    if is_int(assigned):
+        fields["assigned_id"] = int(str(assigned))
+    groups = raw.get("groups")
+    if isinstance(groups, str):
+        fields["group_id"] = [int(part) for part in groups.split(",") if part.strip().isdigit()]
+    return fields
+
+
+async def send_interactive(state: State, request: web.Request) -> web.Response:
+    body = await read_input(request)
+    v = Validator(body, _INTERACTIVE_MESSAGES)
+    phone = v.string("phone", required=True)
+    kind = v.one_of("type", ("button", "list"), required=True)
+    body_text = v.string("body_text", required=True, max=1024)
+    header_text = v.string("header_text", max=60)
+    footer_text = v.string("footer_text", max=60)
+    buttons: list[Any] | None = None
+    if v.required_if("buttons", kind == "button", "type", "button"):
+        buttons = v.array("buttons", max=3)
+        for index in range(len(buttons or ())):
+            v.string(f"buttons.{index}.id", required=True)
+            v.string(f"buttons.{index}.title", required=True, max=20)
+    list_button: str | None = None
+    if v.required_if("list_button_text", kind == "list", "type", "list"):
+        list_button = v.string("list_button_text", max=20)
+    sections: list[Any] | None = None
+    if v.required_if("sections", kind == "list", "type", "list"):
+        sections = v.array("sections", max=10)
+        for index in range(len(sections or ())):
+            prefix = f"sections.{index}"
+            v.string(f"{prefix}.title", required=True)
+            rows = v.array(f"{prefix}.rows", required=True)
+            for row_index in range(len(rows or ())):
+                row_prefix = f"{prefix}.rows.{row_index}"
+                v.string(f"{row_prefix}.id", required=True)
+                v.string(f"{row_prefix}.title", required=True, max=24)
+                v.string(f"{row_prefix}.description", max=72)
+    contact_id = v.integer("contact_id")
+    if contact_id is not None and state.contacts.get(contact_id) is None:
+        v.fail("contact_id", "exists", "The selected contact id is invalid.")
+    v.check()
+    kind, body_text = need(kind), need(body_text)
+    digits = digits_of(need(phone))
+    contact = resolve_contact(state, digits, contact_id)
+    preflight(state, contact, digits)
+    content: dict[str, Any] = {
+        "type": kind,
+        "body": body_text,
+        "header": header_text,
+        "footer": footer_text,
+    }
+    if kind == "button":
+        content["buttons"] = buttons
+    else:
+        content["list_button_text"] = list_button
+        content["sections"] = sections
+    sent = deliver(
+        state,
+        route="POST /messages/interactive",
+        kind="interactive",
+        digits=digits,
+        contact=contact,
+        message_type="interactive",
+        text=body_text,
+        content=content,
+        payload=content,
+    )
+    data = {**sent.common(contact, digits), "type": kind, **sent.tail()}
+    return ok(state.clock, data, "Interactive message sent successfully")
+
+
+async def list_messages(state: State, request: web.Request) -> web.Response:
+    selection = select(state.messages, request.query, MESSAGES)
+    return list_response(state.clock, request, state.messages, selection, MESSAGES)
+
+
+async def get_message(state: State, request: web.Request) -> web.Response:
+    message_id = path_int(request)
+    row = None if message_id is None else state.messages.get(message_id)
+    if row is None:
+        raise ApiError(404, "NOT_FOUND", "Message not found.")
+    return ok(state.clock, row, "Message retrieved successfully")
+
+
+def _url_extension(url: str) -> str:
+    return posixpath.splitext(urlsplit(url).path)[1].lstrip(".").lower()
+
+
+_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+def _stored_url(request: web.Request, folder: str, filename: str, extension: str) -> str:
+    """Where the server would store an upload: ``{origin}/storage/{folder}/{time}_{slug}.ext``."""
+    stem = posixpath.splitext(filename.rsplit("/", 1)[-1])[0]
+    slug = _SLUG.sub("_", stem.lower()).strip("_") or "file"
+    unique = secrets.token_hex(4)
+    return f"{request.scheme}://{request.host}/storage/{folder}/{unique}_{slug}.{extension}"

@@ -1,0 +1,532 @@
+"""The sandbox server: the aiohttp application, the per-request pipeline, and ``Sandbox``.
+
+Pipeline of every API route (one closure per route, no middleware lookups):
+
+1. count the hit (``sandbox.hits[route.key]``), whatever happens next;
+2. injected faults decided for this request: latency, then a 5xx or a dropped connection
+   *before* processing;
+3. bearer token → 401 ``UNAUTHORIZED``;
+4. the per-token rate limiter → 429 (headers on every later response too);
+5. scope → 403 ``INSUFFICIENT_SCOPE``;
+6. the handler;
+7. injected faults *after* processing: a 5xx replacing the answer, or a dropped connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from datetime import datetime
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from aiohttp import web
+
+from . import _seed
+from ._accounting import Ledger, SendRecord
+from ._clock import Clock, parse_iso
+from ._envelope import ApiError, RawError, error_response, json_response
+from ._faults import Faults
+from ._ratelimit import ApiRateLimiter
+from ._routes import HANDLERS, ROUTES, Handler, Route
+from ._routes_labels import GROUPS, SOURCES, STATUSES
+from ._state import Plan, State, digits_of, new_wamid
+from ._table import Row
+from ._templates import make_template
+
+if TYPE_CHECKING:
+    from wacr_async import Client
+
+__all__ = ["API_PREFIX", "DEFAULT_TOKEN", "Sandbox"]
+
+Endpoint = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+logger = logging.getLogger("wacr_async.testing")
+
+API_PREFIX = "/api/v2"
+DEFAULT_TOKEN = "wm_sandbox"
+_MAX_BODY = 64 * 1024 * 1024  # JSON bodies; multipart uploads are streamed, not limited here
+_INJECTED_CODES = {
+    500: "INTERNAL_ERROR",
+    502: "BAD_GATEWAY",
+    503: "SERVICE_UNAVAILABLE",
+    504: "GATEWAY_TIMEOUT",
+}
+
+
+def _path_regex(path: str) -> re.Pattern[str]:
+    parts = re.split(r"(\{[^}]+\})", path)
+    return re.compile(
+        "".join("[^/]+" if part.startswith("{") else re.escape(part) for part in parts)
+    )
+
+
+_PATTERNS = [(route, _path_regex(route.path)) for route in ROUTES]
+
+
+class Sandbox:
+    """An in-memory WA.cr API v2 server on a loopback port, for tests and local development.
+
+    Example::
+
+        async with Sandbox(tokens={"tok": {"*"}}) as sandbox:
+            async with sandbox.client() as client:
+                await client.messages.send_text(phone="+15550001111", message="Hi")
+            assert sandbox.sends[0].phone == "15550001111"
+
+    ``tokens`` maps each accepted bearer token to its scopes (``"*"`` grants all); without
+    it one token, ``"wm_sandbox"``, has every scope. ``rate_limit`` is ``None`` (off: no
+    ``X-RateLimit-*`` headers at all), a number of calls per 60 s window, or ``(calls,
+    window_seconds)``. ``whitelisted_tokens`` bypass the limiter like a whitelisted IP.
+    ``latency`` adds a delay to every request: seconds, or ``(seconds, jitter)``.
+    """
+
+    routes: ClassVar[tuple[Route, ...]] = ROUTES
+
+    def __init__(
+        self,
+        *,
+        tokens: Mapping[str, Iterable[str]] | None = None,
+        rate_limit: int | tuple[int, float] | None = None,
+        whitelisted_tokens: Iterable[str] = (),
+        latency: float | tuple[float, float] | None = None,
+        plan: Plan | None = None,
+        whatsapp_configured: bool = True,
+        clock: Clock | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        seed_defaults: bool = True,
+    ) -> None:
+        self.clock = clock or Clock()
+        self.ledger = Ledger()
+        self.state = State(self.clock, self.ledger, plan)
+        self.state.whatsapp_configured = whatsapp_configured
+        self.faults = Faults()
+        given = tokens if tokens is not None else {DEFAULT_TOKEN: {"*"}}
+        self._tokens: dict[str, frozenset[str]] = {
+            token: frozenset(scopes) for token, scopes in given.items()
+        }
+        self._whitelist = frozenset(whitelisted_tokens)
+        self._limiter: ApiRateLimiter | None = None
+        self.rate_limit = rate_limit
+        if latency is not None:
+            delay, jitter = latency if isinstance(latency, tuple) else (latency, 0.0)
+            self.faults.add("*", latency=delay, jitter=jitter)
+        if seed_defaults:
+            _seed.seed_defaults(self.state)
+        self._host = host
+        self._port = port
+        self._runner: web.AppRunner | None = None
+        self._url: str | None = None
+        self.app = self._build_app()
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    async def start(self) -> Sandbox:
+        """Start serving (``async with`` does this); returns the sandbox."""
+        if self._runner is not None:
+            return self
+        runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=1.0)
+        await runner.setup()
+        try:
+            site = web.TCPSite(runner, self._host, self._port)
+            await site.start()
+        except BaseException:
+            await runner.cleanup()
+            raise
+        self._runner = runner
+        host, port = runner.addresses[0][:2]
+        host = f"[{host}]" if ":" in host else host
+        self._url = f"http://{host}:{port}{API_PREFIX}"
+        return self
+
+    async def close(self) -> None:
+        """Stop serving and close every connection. Safe to call twice."""
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            await runner.cleanup()
+
+    async def __aenter__(self) -> Sandbox:
+        return await self.start()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    @property
+    def url(self) -> str:
+        """The API base URL, e.g. ``http://127.0.0.1:54321/api/v2``."""
+        if self._url is None:
+            raise RuntimeError("the sandbox is not started; use `async with Sandbox() as sb`")
+        return self._url
+
+    @property
+    def port(self) -> int:
+        return int(self.url.rsplit(":", 1)[1].split("/", 1)[0])
+
+    def client(self, **kwargs: Any) -> Client:
+        """A ``wacr_async.Client`` bound to this sandbox (its token unless ``token=`` given).
+
+        Example::
+
+            async with sandbox.client(max_retries=0) as client:
+                account = await client.account.get()
+        """
+        from wacr_async import Client  # imported lazily: the sandbox does not need the client
+
+        token = kwargs.pop("token", self.token)
+        return Client(token=token, base_url=self.url, **kwargs)
+
+    # -- auth and rate limits ---------------------------------------------------------------
+
+    @property
+    def token(self) -> str:
+        """The default token: the first with ``*``, else the first configured."""
+        for token, scopes in self._tokens.items():
+            if "*" in scopes:
+                return token
+        return next(iter(self._tokens))
+
+    @property
+    def tokens(self) -> dict[str, frozenset[str]]:
+        return dict(self._tokens)
+
+    def add_token(self, token: str, scopes: Iterable[str] = ("*",)) -> None:
+        """Accept another bearer token with ``scopes``."""
+        self._tokens[token] = frozenset(scopes)
+
+    def remove_token(self, token: str) -> None:
+        """Stop accepting ``token`` (its requests get 401, like a revoked token)."""
+        self._tokens.pop(token, None)
+
+    @property
+    def rate_limit(self) -> tuple[int, float] | None:
+        """``(calls, window_seconds)`` per token, or ``None`` when off. Assignable."""
+        limiter = self._limiter
+        return None if limiter is None else (limiter.limit, limiter.window)
+
+    @rate_limit.setter
+    def rate_limit(self, value: int | tuple[int, float] | None) -> None:
+        if value is None:
+            self._limiter = None
+            self.state.api_calls_per_minute = 60
+            return
+        calls, window = (value, 60.0) if isinstance(value, int) else value
+        self._limiter = ApiRateLimiter(calls, float(window), whitelist=self._whitelist)
+        self.state.api_calls_per_minute = calls
+
+    @property
+    def whitelisted_tokens(self) -> frozenset[str]:
+        return self._whitelist
+
+    @whitelisted_tokens.setter
+    def whitelisted_tokens(self, tokens: Iterable[str]) -> None:
+        self._whitelist = frozenset(tokens)
+        if self._limiter is not None:
+            self._limiter.whitelist = self._whitelist
+
+    # -- switches and helpers for tests ------------------------------------------------------
+
+    @property
+    def plan(self) -> Plan:
+        """The tenant's plan: limits and feature flags, mutable."""
+        return self.state.plan
+
+    @property
+    def whatsapp_configured(self) -> bool:
+        """When false, sends and template sync answer 422 ``WHATSAPP_NOT_CONFIGURED``."""
+        return self.state.whatsapp_configured
+
+    @whatsapp_configured.setter
+    def whatsapp_configured(self, value: bool) -> None:
+        self.state.whatsapp_configured = value
+
+    def advance(self, seconds: float) -> None:
+        """Move the sandbox clock forward (OTP expiry, OTP limiters, timestamps)."""
+        self.clock.advance(seconds)
+
+    def otp_code(self, phone: str, purpose: str | None = None) -> str | None:
+        """The code last sent to ``phone`` (send-otp, resend, or an auto-generated template
+        OTP); with ``purpose``, the stored OTP's code for that purpose, if any.
+
+        Example::
+
+            await http.post(f"{sandbox.url}/auth/resend", json={...})
+            code = sandbox.otp_code("+15550001111")
+        """
+        digits = digits_of(phone)
+        if purpose is None:
+            return self.state.codes_sent.get(digits)
+        otp = self.state.otps.get((digits, purpose))
+        return None if otp is None else otp.code
+
+    def fail_sends_to(self, phone: str, fail: bool = True) -> None:
+        """Make sends to ``phone`` fail with 500 ``MESSAGE_SEND_FAILED`` (or stop that)."""
+        digits = digits_of(phone)
+        if fail:
+            self.state.failing_phones.add(digits)
+        else:
+            self.state.failing_phones.discard(digits)
+
+    # -- seeding ----------------------------------------------------------------------------
+
+    def seed_contacts(self, count: int, **options: Any) -> range:
+        """Add ``count`` contacts directly (no validation, ~0.5 s per 100,000); their ids.
+
+        Options: ``phone_prefix``, ``types``, ``source_ids``, ``status_ids``, ``group_ids``,
+        ``start`` (epoch seconds of the first ``created_at``), ``spacing`` (seconds).
+
+        Example::
+
+            ids = sandbox.seed_contacts(100_000)
+        """
+        return _seed.seed_contacts(self.state, count, **options)
+
+    def add_contact(self, **fields: Any) -> Row:
+        """Store one contact as given (no validation); returns the stored row.
+
+        ``created_at`` may be an aware ``datetime``, an ISO string or epoch seconds.
+
+        Example::
+
+            row = sandbox.add_contact(firstname="Ada", lastname="L", phone="+15550001111")
+        """
+        fields.setdefault("source_id", self.state.default_source_id)
+        fields.setdefault("status_id", self.state.default_status_id)
+        created = fields.pop("created_at", None)
+        if isinstance(created, datetime):
+            created = created.timestamp()
+        elif isinstance(created, str):
+            created = parse_iso(created).timestamp()
+        return self.state.new_contact(fields, at=created)
+
+    def add_group(self, name: str) -> Row:
+        return GROUPS.add(self.state, name)
+
+    def add_source(self, name: str) -> Row:
+        return SOURCES.add(self.state, name)
+
+    def add_status(self, name: str, color: str | None = None) -> Row:
+        return STATUSES.add(self.state, name, color)
+
+    def add_template(self, name: str, *, remote: bool = False, **options: Any) -> Row:
+        """Add a template locally, or with ``remote=True`` only to what ``POST /templates/sync``
+        will pull in. Options: ``language``, ``category``, ``status``, ``body``,
+        ``header_format``, ``header_text``, ``footer``, ``buttons``, ``template_id``.
+
+        Example::
+
+            sandbox.add_template("promo", category="MARKETING", body="Hi {{1}}")
+        """
+        row = make_template(self.state, name, **options)
+        if remote:
+            self.state.remote_templates.append(row)
+            return row
+        self.state.remote_templates.append(dict(row))
+        return self.state.templates.insert(row)
+
+    def add_chat(self, phone: str) -> Row:
+        """Make a chat with ``phone`` exist (the Comments endpoints need one)."""
+        digits = digits_of(phone)
+        return self.state.open_chat(digits, self.state.contact_by_phone("+" + digits))
+
+    def receive(self, phone: str, text: str, *, type: str = "text") -> Row:
+        """Simulate an inbound WhatsApp message from ``phone``; returns the stored row."""
+        digits = digits_of(phone)
+        chat = self.add_chat(phone)
+        return self.state.add_message(
+            chat,
+            type=type,
+            message=text,
+            direction="inbound",
+            message_id=new_wamid(),
+            status="received",
+            sender_id=digits,
+            is_read=False,
+        )
+
+    def set_message_status(self, message_id: int, status: str) -> Row:
+        """Change a stored message's status (e.g. ``"delivered"``, ``"read"``, ``"failed"``)."""
+        row = self.state.messages.get(message_id)
+        if row is None:
+            raise KeyError(message_id)
+        row["status"] = status
+        row["updated_at"] = self.clock.iso()
+        self.state.messages.touch(row)
+        return row
+
+    def opt_out(self, phone_or_id: str | int, opted_out: bool = True) -> Row:
+        """Mark a contact (by id, or by phone as stored) as opted out of messages."""
+        if isinstance(phone_or_id, int):
+            row = self.state.contacts.get(phone_or_id)
+        else:
+            row = self.state.contact_by_phone(phone_or_id) or self.state.contact_by_phone(
+                "+" + digits_of(phone_or_id)
+            )
+        if row is None:
+            raise KeyError(phone_or_id)
+        self.state.update_contact(row, {"is_opted_out": opted_out})
+        return row
+
+    # -- accounting -------------------------------------------------------------------------
+
+    @property
+    def sends(self) -> list[SendRecord]:
+        """Every performed send, in order (including ones whose answer was lost)."""
+        return self.ledger.sends
+
+    @property
+    def hits(self) -> Counter[str]:
+        """Requests per route key (``"POST /messages/text"``), failed and dropped ones too."""
+        return self.ledger.hits
+
+    def duplicate_sends(self) -> list[SendRecord]:
+        """Sends whose (kind, phone, content) occurred more than once, in send order."""
+        return self.ledger.duplicate_sends()
+
+    def sends_to(self, phone: str) -> list[SendRecord]:
+        return self.ledger.sends_to(phone)
+
+    def reset_accounting(self) -> None:
+        """Forget recorded sends and hit counts (the data stays)."""
+        self.ledger.reset()
+
+    # -- the application --------------------------------------------------------------------
+
+    def _build_app(self) -> web.Application:
+        app = web.Application(client_max_size=_MAX_BODY, handler_args={"max_field_size": 16384})
+        for route, handler in HANDLERS:
+            app.router.add_route(
+                route.method, API_PREFIX + route.path, self._endpoint(route, handler)
+            )
+        app.router.add_route("*", "/{tail:.*}", self._unmatched)
+        return app
+
+    def _endpoint(self, route: Route, handler: Handler) -> Endpoint:
+        key = route.key
+        scope = route.scope
+        state = self.state
+        clock = self.clock
+        hits = self.ledger.hits
+        faults = self.faults
+        tokens = self._tokens
+        prefix_length = len(API_PREFIX)
+
+        async def endpoint(request: web.Request) -> web.StreamResponse:
+            hits[key] += 1
+            plan = None
+            if faults.rules:
+                plan = faults.plan(key, f"{request.method} {request.path[prefix_length:]}")
+                if plan is not None:
+                    if plan.delay > 0:
+                        await asyncio.sleep(plan.delay)
+                    if plan.before == "drop":
+                        return _drop(request)
+                    if plan.before == "error":
+                        return _injected(clock, plan.before_status)
+
+            header = request.headers.get("Authorization", "")
+            token = header[7:].strip() if header[:7].lower() == "bearer " else ""
+            scopes = tokens.get(token) if token else None
+            if scopes is None:
+                message = (
+                    "The provided API token is invalid."
+                    if token
+                    else "API token is required. Please provide a valid token in the "
+                    "Authorization header."
+                )
+                return error_response(clock, ApiError(401, "UNAUTHORIZED", message))
+
+            headers: dict[str, str] | None = None
+            limiter = self._limiter
+            if limiter is not None:
+                decision, headers = limiter.check(token)
+                if decision is not None and not decision.allowed:
+                    seconds = decision.retry_after
+                    return error_response(
+                        clock,
+                        ApiError(
+                            429,
+                            "RATE_LIMIT_EXCEEDED",
+                            f"Too many requests. Please try again in {seconds} seconds.",
+                            headers=headers,
+                            meta={"retry_after": seconds},
+                        ),
+                    )
+
+            response: web.StreamResponse
+            try:
+                if scope is not None and scope not in scopes and "*" not in scopes:
+                    raise ApiError(
+                        403,
+                        "INSUFFICIENT_SCOPE",
+                        "Your API token does not have the required permissions for this "
+                        f"action. Required scope: {scope}",
+                    )
+                response = await handler(state, request)
+            except ApiError as exc:
+                response = error_response(clock, exc)
+            except RawError as exc:
+                response = json_response(exc.body, exc.status, None)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # a sandbox bug: answer like the server would, loudly
+                logger.exception("sandbox handler %s failed", key)
+                response = error_response(
+                    clock,
+                    ApiError(500, "INTERNAL_ERROR", "Internal server error", {"error": str(exc)}),
+                )
+
+            if plan is not None:
+                if plan.after == "drop":
+                    return _drop(request)
+                if plan.after == "error":
+                    response = _injected(clock, plan.after_status)
+            if headers:
+                response.headers.update(headers)
+            return response
+
+        return endpoint
+
+    async def _unmatched(self, request: web.Request) -> web.StreamResponse:
+        """Laravel's answers for an unknown route (404) or a wrong method (405)."""
+        path = request.path
+        self.ledger.hits[f"{request.method} {path}"] += 1
+        route_path = path.lstrip("/")
+        allowed: list[str] = []
+        if path.startswith(API_PREFIX + "/"):
+            api_path = path[len(API_PREFIX) :]
+            allowed = [route.method for route, pattern in _PATTERNS if pattern.fullmatch(api_path)]
+        if allowed:
+            return json_response(
+                {
+                    "message": f"The {request.method} method is not supported for route "
+                    f"{route_path}. Supported methods: {', '.join(allowed)}."
+                },
+                405,
+                {"Allow": ", ".join(allowed)},
+            )
+        return json_response({"message": f"The route {route_path} could not be found."}, 404)
+
+
+def _drop(request: web.Request) -> web.StreamResponse:
+    """Close the connection without answering; the client sees the server disconnect."""
+    transport = request.transport
+    if transport is not None:
+        transport.close()
+    # aiohttp cannot write this to a closed transport and treats it as a client disconnect.
+    return web.Response(status=500)
+
+
+def _injected(clock: Clock, status: int) -> web.Response:
+    code = _INJECTED_CODES.get(status, "SERVER_ERROR")
+    return error_response(
+        clock, ApiError(status, code, f"Injected fault: the server answered {status}.")
+    )
