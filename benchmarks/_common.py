@@ -54,7 +54,8 @@ async def sandbox_process(specs: Sequence[SandboxSpec]) -> AsyncIterator[list[st
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
     )
-    assert child.stdout is not None and child.stdin is not None
+    assert child.stdout is not None
+    assert child.stdin is not None
     try:
         urls = []
         for _ in specs:

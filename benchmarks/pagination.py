@@ -9,12 +9,14 @@ The sandbox serves from a child process. Scenarios, 20,000 contacts at ``per_pag
 * ``latency+work``: the same, and the consumer spends 0.2 ms per item, awaited (a 2 ms
   ``asyncio.sleep`` every 10 items, like an async write). Target: prefetch on ≥ 1.5x off.
 * ``no latency``: the client's own cost. Target: the pager (typed ``Contact`` models) ≥ 0.8x
-  the raw loop (plain dicts).
+  the raw loop (plain dicts). An extra row runs the same client and pager without building
+  models, which shows by difference what the models cost.
 
 Memory: a child process streams 20,000 and another 200,000 contacts (default pager); the peak
 RSS (``ru_maxrss``) of the second may exceed the first's by less than 30 MB.
 
-Items/s are medians over ``--repeat`` runs, the variants interleaved run by run.
+Items/s are medians over ``--repeat`` runs (three times as many without latency), the variants
+interleaved run by run.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ from typing import Any
 import aiohttp
 
 import wacr_async as wacr
+from wacr_async._envelope import PageMeta, data_of, page_meta
+from wacr_async.pagination import AsyncPager
 
 from ._common import TOKEN, SandboxSpec, median, print_table, sandbox_process
 
@@ -86,22 +90,37 @@ def pager_variant(*, prefetch: bool, concurrency: int = 1) -> Variant:
     return run
 
 
+async def pager_dicts(url: str, work: float) -> int:
+    """The same client and pager, parsing nothing: what building models costs, by difference."""
+    async with wacr.Client(token=TOKEN, base_url=url) as client:
+        service = client.contacts
+
+        async def fetch(page: int) -> tuple[list[Any], PageMeta]:
+            params = [("page", str(page)), ("per_page", str(PER_PAGE))]
+            payload = await service._payload("GET", "/contacts", safety="read", params=params)
+            return data_of(payload), page_meta(payload)
+
+        return await _consume(aiter(AsyncPager(fetch, per_page=PER_PAGE)), work)
+
+
 VARIANTS: dict[str, Variant] = {
     "raw aiohttp loop (dicts)": raw_loop,
     "pager, prefetch off": pager_variant(prefetch=False),
     "pager, prefetch on": pager_variant(prefetch=True),
     "pager, concurrency=8": pager_variant(prefetch=True, concurrency=8),
+    "pager, prefetch on, dicts (no models)": pager_dicts,
 }
 
-# scenario -> (sandbox index, work per item, variants run)
-SCENARIOS: dict[str, tuple[int, float, tuple[str, ...]]] = {
-    "latency 20 ms": (0, 0.0, tuple(VARIANTS)),
+# scenario -> (sandbox index, work per item, variants run, runs per repeat)
+SCENARIOS: dict[str, tuple[int, float, tuple[str, ...], int]] = {
+    "latency 20 ms": (0, 0.0, tuple(VARIANTS)[:4], 1),
     "latency 20 ms + 0.2 ms/item": (
         0,
         WORK_PER_ITEM,
         ("raw aiohttp loop (dicts)", "pager, prefetch off", "pager, prefetch on"),
+        1,
     ),
-    "no latency": (1, 0.0, tuple(VARIANTS)),
+    "no latency": (1, 0.0, tuple(VARIANTS), 3),  # fast and noisy: more runs
 }
 
 
@@ -113,8 +132,8 @@ async def measure(repeat: int) -> dict[tuple[str, str], float]:
         for variant in VARIANTS.values():  # warm up both sides (imports, caches, pools)
             await variant(urls[1], 0.0)
         for _ in range(repeat):
-            for scenario, (index, work, names) in SCENARIOS.items():
-                for name in names:
+            for scenario, (index, work, names, runs) in SCENARIOS.items():
+                for name in names * runs:
                     started = time.perf_counter()
                     count = await VARIANTS[name](urls[index], work)
                     elapsed = time.perf_counter() - started
@@ -166,7 +185,7 @@ async def measure_memory() -> dict[int, float]:
 def report(speeds: dict[tuple[str, str], float], peaks: dict[int, float]) -> None:
     raw = "raw aiohttp loop (dicts)"
     rows = []
-    for scenario, (_, _, names) in SCENARIOS.items():
+    for scenario, (_, _, names, _) in SCENARIOS.items():
         base = speeds[(scenario, raw)]
         off = speeds[(scenario, "pager, prefetch off")]
         for name in names:

@@ -159,7 +159,7 @@ def test_html_from_a_proxy() -> None:
 def test_send_media_non_envelope_body() -> None:
     body = b'{"status":"error","message":"The media file must be a file of type: jpg, png."}'
     exc = error_from_response(422, body)
-    assert type(exc) is wacr.UnprocessableEntityError
+    assert type(exc) is wacr.ValidationError
     assert exc.message == "The media file must be a file of type: jpg, png."
     assert exc.body_snippet is not None and "status" in exc.body_snippet
 

@@ -189,9 +189,10 @@ async def test_pages_carry_position_and_totals() -> None:
     assert {(p.per_page, p.total, p.total_pages) for p in pages} == {(10, 25, 3)}
 
 
-async def test_first_page_is_one_request() -> None:
+@pytest.mark.parametrize("concurrency", [1, 8])
+async def test_first_page_is_one_request(concurrency: int) -> None:
     listing = Listing(range(25))
-    page = await AsyncPager(listing.fetch, per_page=10).first_page()
+    page = await AsyncPager(listing.fetch, per_page=10, concurrency=concurrency).first_page()
     await settle()
     assert (page.page, list(page.items), page.total) == (1, list(range(10)), 25)
     assert listing.calls == [1]
@@ -228,6 +229,20 @@ async def test_prefetch_requests_the_next_page_while_the_caller_works() -> None:
     await settle()
     assert listing.calls == [1, 2]  # one page ahead, not more
     await iterator.aclose()  # type: ignore[attr-defined]  # our iterator has aclose
+
+
+async def test_a_page_is_parsed_after_the_next_one_was_requested() -> None:
+    listing = Listing(range(30))
+    requested_when_parsing: list[list[int]] = []
+
+    def parse(raw: Sequence[Any]) -> list[str]:
+        requested_when_parsing.append(list(listing.calls))
+        return [f"item {x}" for x in raw]
+
+    pager = AsyncPager(listing.fetch, parse=parse, per_page=10)
+    assert (await pager.collect())[:2] == ["item 0", "item 1"]
+    # the server can work on page n + 1 while page n is turned into models
+    assert requested_when_parsing == [[1, 2], [1, 2, 3], [1, 2, 3]]
 
 
 async def test_without_prefetch_pages_are_requested_on_demand() -> None:
@@ -268,6 +283,16 @@ async def test_concurrency_fans_out_once_the_page_count_is_known() -> None:
         event.set()
     assert [x async for x in iterator] == list(range(20, 100))
     assert listing.max_in_flight == 4
+
+
+async def test_concurrency_keeps_the_window_full_up_to_the_last_page() -> None:
+    listing = Listing(range(100))
+    iterator = aiter(AsyncPager(listing.fetch, per_page=10, concurrency=4).pages())
+    in_flight_after_each_page: list[int] = []
+    async for _ in iterator:
+        await settle()
+        in_flight_after_each_page.append(len(listing.calls) - len(in_flight_after_each_page) - 1)
+    assert in_flight_after_each_page == [4, 4, 4, 4, 4, 4, 3, 2, 1, 0]
 
 
 async def test_concurrency_without_a_page_count_stays_sequential() -> None:

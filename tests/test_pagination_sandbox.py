@@ -5,13 +5,18 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import pytest
+from aiohttp import web
 
 import wacr_async as wacr
 from wacr_async._retry import no_wait
 from wacr_async.filters import between, gte, in_, is_null, lt, not_in
 from wacr_async.testing import Sandbox
+
+if TYPE_CHECKING:
+    from tests.conftest import ScriptedServer
 
 
 @pytest.fixture
@@ -223,3 +228,60 @@ async def test_dedupe_reads_every_existing_row_exactly_once_while_rows_are_inser
             await asyncio.sleep(0)
     assert len(seen) == len(set(seen))  # none repeated
     assert original <= set(seen)  # none of the rows that existed skipped
+
+
+# answers the sandbox never gives, from a scripted server
+
+
+async def test_a_data_block_that_is_not_a_list_is_an_unexpected_response(
+    scripted_server: ScriptedServer,
+) -> None:
+    async def handler(request: web.Request) -> web.StreamResponse:
+        return web.json_response({"success": True, "data": {"id": 1}})
+
+    scripted_server.route("GET", "/api/v2/contacts", handler)
+    async with wacr.Client(token="t", base_url=scripted_server.url) as client:
+        with pytest.raises(wacr.UnexpectedResponseError, match="list"):
+            await client.contacts.list().collect()
+
+
+async def test_an_item_that_does_not_fit_the_model_is_an_unexpected_response(
+    scripted_server: ScriptedServer,
+) -> None:
+    async def handler(request: web.Request) -> web.StreamResponse:
+        return web.json_response({"success": True, "data": [{"id": 1}, {"firstname": "no id"}]})
+
+    scripted_server.route("GET", "/api/v2/contacts", handler)
+    async with wacr.Client(token="t", base_url=scripted_server.url) as client:
+        with pytest.raises(wacr.UnexpectedResponseError, match="Contact"):
+            await client.contacts.list().collect()
+
+
+async def test_a_server_that_ignores_page_is_stopped(scripted_server: ScriptedServer) -> None:
+    async def handler(request: web.Request) -> web.StreamResponse:
+        pagination = {"current_page": 1, "per_page": 2, "total": 10, "has_more": True}
+        return web.json_response(
+            {"success": True, "data": [{"id": 1}, {"id": 2}], "meta": {"pagination": pagination}}
+        )
+
+    scripted_server.route("GET", "/api/v2/contacts", handler)
+    async with wacr.Client(token="t", base_url=scripted_server.url) as client:
+        with pytest.raises(wacr.PaginationError, match="page 2"):
+            await client.contacts.list(per_page=2).collect()
+    assert len(scripted_server.seen) == 2
+
+
+async def test_without_a_pagination_block_a_short_page_ends(
+    scripted_server: ScriptedServer,
+) -> None:
+    async def handler(request: web.Request) -> web.StreamResponse:
+        page = int(request.query["page"])
+        ids = range((page - 1) * 3 + 1, min(page * 3, 7) + 1)
+        return web.json_response({"success": True, "data": [{"id": i} for i in ids]})
+
+    scripted_server.route("GET", "/api/v2/contacts", handler)
+    async with wacr.Client(token="t", base_url=scripted_server.url) as client:
+        assert [c.id for c in await client.contacts.list(per_page=3).collect()] == list(range(1, 8))
+    assert [path for _, path, _, _ in scripted_server.seen] == [
+        f"/api/v2/contacts?page={n}&per_page=3" for n in (1, 2, 3)
+    ]

@@ -286,3 +286,24 @@ async def test_cancelled_waiter_granted_a_slot_gives_it_back() -> None:
     # The slot came back: one more request may go.
     slot = await asyncio.wait_for(limiter.acquire(), 1)
     limiter.finish(slot)
+
+
+async def test_429_without_a_remaining_count_holds_only_its_own_call() -> None:
+    # A proxy's 429, or an OTP limit on a server that sends no counts: not the token window.
+    limiter = RateLimiter("auto")
+    slot = await limiter.acquire()
+    hit = limiter.finish(slot, 429, {"Retry-After": "20"}, retry_after=20.0)
+    assert hit is not None
+    assert hit.wait == 20.0
+    assert not hit.shared
+    assert limiter.state.cooling_down_until is None
+
+
+async def test_a_token_wide_429_asking_for_minutes_does_not_freeze_the_client() -> None:
+    limiter = await seeded(limit=5, remaining=1)
+    slot = await limiter.acquire()
+    headers = {"X-RateLimit-Limit": "5", "X-RateLimit-Remaining": "0", "Retry-After": "300"}
+    hit = limiter.finish(slot, 429, headers, retry_after=300.0)
+    assert hit is not None
+    assert not hit.shared  # the call raises RateLimitError; nobody is held for five minutes
+    assert limiter.state.cooling_down_until is None

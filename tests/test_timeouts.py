@@ -63,14 +63,22 @@ async def slow_sends() -> AsyncIterator[Sandbox]:
         yield sandbox
 
 
+@pytest.mark.parametrize(
+    "limits",
+    [
+        pytest.param(wacr.Timeout(total=10, connect=0.2), id="connect-below-total"),
+        # A plain number sets both limits alike; the connect timeout must still be recognised.
+        pytest.param(0.3, id="connect-equals-total"),
+    ],
+)
 async def test_connect_timeout_is_known_unsent_so_even_a_send_is_retried(
-    unanswered_port: int,
+    unanswered_port: int, limits: float | wacr.Timeout
 ) -> None:
     trace, attempts = attempt_counter()
     client = wacr.Client(
         "tok",
         base_url=f"http://127.0.0.1:{unanswered_port}/api/v2",
-        timeout=wacr.Timeout(total=10, connect=0.2),
+        timeout=limits,
         max_retries=1,
         trace_configs=[trace],
     )

@@ -66,3 +66,11 @@ async def test_after_id_resumes_with_the_history_since_then(
     assert got == [f"m{i}" for i in range(10, 130)]
     # newest first, 50 a page: pages 1-3 hold the 120 new ones and the first seen one
     assert sandbox.hits["GET /messages"] == 3
+
+
+async def test_messages_watch_is_the_same_watch(sandbox: Sandbox, client: wacr.Client) -> None:
+    first = sandbox.receive(PHONE, "seen")
+    sandbox.receive(PHONE, "new")
+    watch = client.messages.watch(filter={"direction": "inbound"}, after_id=first["id"])
+    assert (await anext(watch)).message == "new"
+    assert watch.last_seen_id == first["id"] + 1

@@ -126,19 +126,36 @@ class Journal(Protocol):
         """Flush and let go of resources."""
 
 
-# A command for the journal thread: what to run, and the future waiting for its result.
-_Command: TypeAlias = tuple[Callable[[sqlite3.Connection], Any], "asyncio.Future[Any] | None"]
+# What the loop hands the journal thread, in order: one list per loop iteration.
+_Claim = tuple[Literal["claim"], str, str, int, frozenset[str], "asyncio.Future[Any]"]
+_Settle = tuple[Literal["settle"], str, str, int, str, Any, Any]
+_Release = tuple[Literal["release"], str, str, int]
+_Call = tuple[Literal["call"], Callable[[sqlite3.Connection], Any], "asyncio.Future[Any] | None"]
+_Op = _Claim | _Settle | _Release | _Call
 _STOP: Any = object()
+
+_SETTLE_SQL = (
+    "UPDATE items SET status = ?, result = ?, error = ?, prior = NULL, updated = ? "
+    "WHERE key = ? AND run = ? AND idx = ?"
+)
+_INSERT_SQL = "INSERT INTO items (key, status, run, idx, updated) VALUES (?, 'in_flight', ?, ?, ?)"
+_RECLAIM_SQL = (
+    "UPDATE items SET status = 'in_flight', run = ?, idx = ?, prior = ?, updated = ? WHERE key = ?"
+)
+# SQLite's limit on bound parameters is 999 in old builds: look keys up in slices.
+_LOOKUP_SLICE = 500
 
 
 class SQLiteJournal:
     """A journal in one SQLite file, written by one dedicated thread.
 
-    Every call is queued to that thread, which runs whatever has queued up in one
-    transaction (group commit): a claim returns once its transaction has committed, so
-    concurrent claims share a commit instead of paying one each. ``settle`` does not wait
-    for its commit (a crash before it loses nothing: the item stays in flight and a re-run
-    reports it ``unknown``); ``flush`` waits for all of them.
+    Calls made during one turn of the event loop are handed to that thread together and
+    applied in one transaction (group commit, with ``executemany``): a claim returns once
+    its transaction has committed, so concurrent claims share a commit instead of paying one
+    each. ``settle`` does not wait for its commit (a crash before it loses nothing: the item
+    stays in flight and a re-run reports it ``unknown``), but it is committed no later than
+    the next claim made after it, so a worker that settles an item and claims the next one
+    has at most one item in flight in the journal. ``flush`` waits for everything.
 
     Durability: the file uses WAL with ``synchronous="NORMAL"`` by default. A commit then
     survives the process being killed (``kill -9``, OOM), but an OS crash or power loss may
@@ -148,7 +165,7 @@ class SQLiteJournal:
 
     Example::
 
-        journal = wacr.SQLiteJournal("job.sqlite")
+        journal = wacr.batch.SQLiteJournal("job.sqlite")
         run = client.batch.send_messages(specs, journal=journal)
         print(await run.report())
         print(await journal.counts())     # {"sent": 9990, "failed": 10}
@@ -158,8 +175,10 @@ class SQLiteJournal:
         "_closed",
         "_commands",
         "_error",
+        "_kick_scheduled",
         "_loop",
         "_opening",
+        "_ops",
         "_path",
         "_synchronous",
         "_thread",
@@ -179,7 +198,9 @@ class SQLiteJournal:
         self._path = os.fspath(path)
         self._synchronous = synchronous
         self.max_unflushed = max_unflushed
-        self._commands: queue.SimpleQueue[_Command] = queue.SimpleQueue()
+        self._commands: queue.SimpleQueue[list[_Op]] = queue.SimpleQueue()
+        self._ops: list[_Op] = []
+        self._kick_scheduled = False
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._opening: asyncio.Future[None] | None = None
@@ -206,37 +227,15 @@ class SQLiteJournal:
             )
             self._thread.start()
             # The thread connects (and creates the table) before running its first group.
-            self._opening = self._submit(_noop)
+            self._opening = self._call(_noop)
         await asyncio.shield(self._opening)
 
     async def claim(
         self, key: str, *, run: str, index: int, reclaim: Collection[EntryStatus]
     ) -> JournalEntry | None:
-        reclaimable = frozenset(reclaim)
-
-        def op(db: sqlite3.Connection) -> JournalEntry | None:
-            row = db.execute(
-                "SELECT status, run, idx, result, error FROM items WHERE key = ?", (key,)
-            ).fetchone()
-            now = time.time()
-            if row is None:
-                db.execute(
-                    "INSERT INTO items (key, status, run, idx, updated) "
-                    "VALUES (?, 'in_flight', ?, ?, ?)",
-                    (key, run, index, now),
-                )
-                return None
-            status, entry_run, entry_index, result, error = row
-            if status in reclaimable and entry_run != run:
-                db.execute(
-                    "UPDATE items SET status = 'in_flight', run = ?, idx = ?, prior = ?, "
-                    "updated = ? WHERE key = ?",
-                    (run, index, status, now, key),
-                )
-                return None
-            return _entry(key, status, entry_run, entry_index, result, error)
-
-        result: JournalEntry | None = await self._submit(op)
+        future = self._future()
+        self._add(("claim", key, run, index, frozenset(reclaim), future))
+        result: JournalEntry | None = await future
         return result
 
     async def settle(
@@ -249,53 +248,32 @@ class SQLiteJournal:
         result: Mapping[str, Any] | None,
         error: Mapping[str, Any] | None,
     ) -> None:
-        def op(db: sqlite3.Connection) -> None:
-            db.execute(
-                "UPDATE items SET status = ?, result = ?, error = ?, prior = NULL, updated = ? "
-                "WHERE key = ? AND run = ? AND idx = ?",
-                (status, _dumps(result), _dumps(error), time.time(), key, run, index),
-            )
-
-        self._post(op)
+        self._check_usable()
+        self._add(("settle", key, run, index, status, result, error))
         self._unflushed += 1
         if self._unflushed >= self.max_unflushed:
             await self.flush()
 
     async def release(self, key: str, *, run: str, index: int) -> None:
-        def op(db: sqlite3.Connection) -> None:
-            row = db.execute(
-                "SELECT status, prior FROM items WHERE key = ? AND run = ? AND idx = ?",
-                (key, run, index),
-            ).fetchone()
-            if row is None or row[0] != "in_flight":
-                return
-            if row[1] is None:
-                db.execute("DELETE FROM items WHERE key = ?", (key,))
-            else:
-                db.execute(
-                    "UPDATE items SET status = prior, prior = NULL, updated = ? WHERE key = ?",
-                    (time.time(), key),
-                )
-
-        self._post(op)
+        self._check_usable()
+        self._add(("release", key, run, index))
 
     async def flush(self) -> None:
         self._unflushed = 0
-        await self._submit(_noop)
+        await self._call(_noop)
 
     async def aclose(self) -> None:
         """Flush, close the file and stop the thread. Safe to call more than once."""
         if self._closed:
             return
-        self._closed = True
         if self._thread is None or self._loop is None:
+            self._closed = True
             return
         # A journal that failed already said so: then just stop the thread.
-        done: asyncio.Future[None] | None = None
-        if self._error is None:
-            done = self._loop.create_future()
-            self._commands.put((_noop, done))
-        self._commands.put((_STOP, None))
+        done = None if self._error is not None else self._call(_noop)
+        self._closed = True
+        self._kick()
+        self._commands.put([("call", _STOP, None)])
         try:
             if done is not None:
                 await done
@@ -316,7 +294,7 @@ class SQLiteJournal:
             rows = db.execute("SELECT status, COUNT(*) FROM items GROUP BY status").fetchall()
             return {str(status): int(count) for status, count in rows}
 
-        counts: dict[str, int] = await self._submit(op)
+        counts: dict[str, int] = await self._call(op)
         return counts
 
     async def entries(
@@ -331,25 +309,38 @@ class SQLiteJournal:
         """
         after = ""
         while True:
-            page = await self._submit(_page_reader(after, status, page_size))
+            page: list[JournalEntry] = await self._call(_page_reader(after, status, page_size))
             for entry in page:
                 yield entry
             if len(page) < page_size:
                 return
             after = page[-1].key
 
-    # -- the thread ------------------------------------------------------------------------
+    # -- handing work to the thread --------------------------------------------------------
 
-    def _submit(self, op: Callable[[sqlite3.Connection], Any]) -> asyncio.Future[Any]:
+    def _future(self) -> asyncio.Future[Any]:
         self._check_usable()
         assert self._loop is not None
-        future: asyncio.Future[Any] = self._loop.create_future()
-        self._commands.put((op, future))
+        return self._loop.create_future()
+
+    def _call(self, fn: Callable[[sqlite3.Connection], Any]) -> asyncio.Future[Any]:
+        future = self._future()
+        self._add(("call", fn, future))
         return future
 
-    def _post(self, op: Callable[[sqlite3.Connection], Any]) -> None:
-        self._check_usable()
-        self._commands.put((op, None))
+    def _add(self, op: _Op) -> None:
+        self._ops.append(op)
+        if not self._kick_scheduled:
+            # Everything asked for until the loop comes round goes over in one batch.
+            self._kick_scheduled = True
+            assert self._loop is not None
+            self._loop.call_soon(self._kick)
+
+    def _kick(self) -> None:
+        self._kick_scheduled = False
+        if self._ops:
+            ops, self._ops = self._ops, []
+            self._commands.put(ops)
 
     def _check_usable(self) -> None:
         if self._closed:
@@ -359,29 +350,26 @@ class SQLiteJournal:
         if self._loop is None:
             raise JournalError(f"{self!r} is not open; await journal.open() first")
 
+    # -- the thread ------------------------------------------------------------------------
+
     def _serve(self) -> None:
-        """The journal thread: run queued commands a group per transaction until stopped."""
+        """The journal thread: apply queued batches, a group per transaction, until stopped."""
         db: sqlite3.Connection | None = None
         stopping = False
         while not stopping:
-            group = [self._commands.get()]
-            while len(group) < _MAX_GROUP:
+            ops = self._commands.get()
+            while len(ops) < _MAX_GROUP:
                 try:
-                    group.append(self._commands.get_nowait())
+                    ops = ops + self._commands.get_nowait()
                 except queue.Empty:
                     break
-            stopping = any(op is _STOP for op, _ in group)
+            stopping = any(op[0] == "call" and op[1] is _STOP for op in ops)
             replies: list[tuple[asyncio.Future[Any], Any, BaseException | None]] = []
             try:
                 if db is None:
                     db = _connect(self._path, self._synchronous)
                 db.execute("BEGIN IMMEDIATE")
-                for op, future in group:
-                    if op is _STOP:
-                        continue
-                    value = op(db)
-                    if future is not None:
-                        replies.append((future, value, None))
+                _apply(db, ops, replies)
                 db.execute("COMMIT")
             except Exception as exc:
                 if db is not None and db.in_transaction:
@@ -390,7 +378,7 @@ class SQLiteJournal:
                 failure.__cause__ = exc
                 # From now on every call fails at once: a run must stop rather than guess.
                 self._error = failure
-                replies = [(future, None, failure) for _, future in group if future is not None]
+                replies = [(future, None, failure) for future in _futures(ops)]
             if stopping and db is not None:
                 db.close()
                 db = None
@@ -398,6 +386,104 @@ class SQLiteJournal:
                 # A closed loop raises RuntimeError: nobody is waiting any more.
                 with contextlib.suppress(RuntimeError):
                     self._loop.call_soon_threadsafe(_deliver, replies)
+
+
+def _futures(ops: list[_Op]) -> list[asyncio.Future[Any]]:
+    found: list[asyncio.Future[Any]] = []
+    for op in ops:
+        if op[0] == "claim":
+            found.append(op[5])
+        elif op[0] == "call" and op[2] is not None:
+            found.append(op[2])
+    return found
+
+
+def _apply(
+    db: sqlite3.Connection,
+    ops: list[_Op],
+    replies: list[tuple[asyncio.Future[Any], Any, BaseException | None]],
+) -> None:
+    """Apply ``ops`` in order, consecutive ops of one kind together."""
+    now = time.time()
+    start = 0
+    while start < len(ops):
+        kind = ops[start][0]
+        end = start + 1
+        while end < len(ops) and ops[end][0] == kind and kind != "call":
+            end += 1
+        run = ops[start:end]
+        if kind == "settle":
+            db.executemany(
+                _SETTLE_SQL,
+                [
+                    (op[4], _dumps(op[5]), _dumps(op[6]), now, op[1], op[2], op[3])
+                    for op in run
+                    if op[0] == "settle"
+                ],
+            )
+        elif kind == "claim":
+            _claim_all(db, [op for op in run if op[0] == "claim"], now, replies)
+        elif kind == "release":
+            for op in run:
+                if op[0] == "release":
+                    _release(db, op[1], op[2], op[3], now)
+        else:
+            op = run[0]
+            if op[0] == "call" and op[1] is not _STOP:
+                value = op[1](db)
+                if op[2] is not None:
+                    replies.append((op[2], value, None))
+        start = end
+
+
+def _claim_all(
+    db: sqlite3.Connection,
+    claims: list[_Claim],
+    now: float,
+    replies: list[tuple[asyncio.Future[Any], Any, BaseException | None]],
+) -> None:
+    keys = list(dict.fromkeys(op[1] for op in claims))
+    known: dict[str, tuple[Any, ...]] = {}
+    for first in range(0, len(keys), _LOOKUP_SLICE):
+        part = keys[first : first + _LOOKUP_SLICE]
+        marks = ",".join("?" * len(part))
+        for row in db.execute(
+            f"SELECT key, status, run, idx, result, error FROM items WHERE key IN ({marks})",
+            part,
+        ):
+            known[row[0]] = row
+    inserts: list[tuple[Any, ...]] = []
+    reclaims: list[tuple[Any, ...]] = []
+    for _, key, run, index, reclaim, future in claims:
+        row = known.get(key)
+        if row is None:
+            inserts.append((key, run, index, now))
+        elif row[1] in reclaim and row[2] != run:
+            reclaims.append((run, index, row[1], now, key))
+        else:
+            replies.append((future, _entry(*row), None))
+            continue
+        # Later claims of the same key in this batch see this one.
+        known[key] = (key, "in_flight", run, index, None, None)
+        replies.append((future, None, None))
+    if inserts:
+        db.executemany(_INSERT_SQL, inserts)
+    if reclaims:
+        db.executemany(_RECLAIM_SQL, reclaims)
+
+
+def _release(db: sqlite3.Connection, key: str, run: str, index: int, now: float) -> None:
+    row = db.execute(
+        "SELECT status, prior FROM items WHERE key = ? AND run = ? AND idx = ?", (key, run, index)
+    ).fetchone()
+    if row is None or row[0] != "in_flight":
+        return
+    if row[1] is None:
+        db.execute("DELETE FROM items WHERE key = ?", (key,))
+    else:
+        db.execute(
+            "UPDATE items SET status = prior, prior = NULL, updated = ? WHERE key = ?", (now, key)
+        )
 
 
 def _noop(db: sqlite3.Connection) -> None:

@@ -16,7 +16,7 @@ really ends. The limiter therefore keeps its own estimate:
   burst of 429s.
 * A 429 that speaks for the whole token (``X-RateLimit-Remaining: 0``) puts every request of
   the client into one cooldown until the server's ``Retry-After``; a 429 for a narrower limit
-  (an OTP verify limit per phone, while the token still has budget) holds only its own call.
+  (an OTP verify limit per phone: budget left, or no such header) holds only its own call.
 
 Waiting requests queue in arrival order and are let through by one timer, not by N sleepers.
 """
@@ -33,6 +33,7 @@ import attrs
 
 from ._config import RateLimitMode
 from ._logging import logger
+from ._retry import RATE_LIMIT_MAX_WAIT
 
 __all__ = ["RateLimitHit", "RateLimitState", "RateLimiter", "Slot"]
 
@@ -439,8 +440,15 @@ class RateLimiter:
         wait = retry_after
         if wait is None and reset is not None:
             wait = max(0.0, _wall_clock(reset) - time.time())
-        # With budget left (or no counting at all), the 429 came from a narrower limit.
-        shared = not self._unlimited and (remaining is None or remaining <= 0)
+        # Only "X-RateLimit-Remaining: 0" says the token's window is spent. With budget left,
+        # or without the header, the 429 came from a narrower limit (an OTP limit per phone).
+        # A wait beyond what a retry would sit through is the caller's call, not the client's.
+        shared = (
+            remaining is not None
+            and remaining <= 0
+            and wait is not None
+            and wait <= RATE_LIMIT_MAX_WAIT
+        )
         if wait is None:
             return RateLimitHit(None, shared=False)
         if shared:

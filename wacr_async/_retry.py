@@ -31,7 +31,9 @@ after connection failures, timeouts and 5xx answers; each backoff wait is drawn 
 jitter from ``[0, min(8 s, 0.5 s * 2**n)]``. A 429 is waited out for as long as the server
 asks (``Retry-After``, else ``X-RateLimit-Reset``, else backoff) up to 90 s and at most 5 times
 per call; a longer wait raises :class:`~wacr_async.RateLimitError` at once so the caller
-decides. ``max_retries=0`` turns every automatic retry off, 429s included.
+decides. ``max_retries=0`` turns every automatic retry off, 429s included. A 429 that says
+the token's window is spent makes the client's limiter hold every request until the window
+reopens, so the retry itself does not sleep (see ``_ratelimit``).
 """
 
 from __future__ import annotations

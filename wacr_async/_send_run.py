@@ -3,7 +3,8 @@
 ``concurrency`` workers each take the next spec from the input, claim it in the journal
 (when there is one), send it, settle the journal and hand the :class:`Outcome` to whoever
 iterates the run. Nothing else holds items, so memory does not grow with the input: at most
-``concurrency`` items are in flight and ``2 * concurrency`` outcomes wait to be read.
+``concurrency`` items are in flight and ``max(16, 2 * concurrency)`` outcomes wait to be
+read (the input is never drained into a buffer).
 
 Every item read gets exactly one outcome. A stop (an account-level error, a broken journal,
 an error raised by the input or by ``on_progress``) ends reading; sends already on the
@@ -16,6 +17,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import inspect
 import os
 import time
 import uuid
@@ -154,6 +157,8 @@ class SendRun:
             raise ValueError(f"keep must be >= 0, not {keep!r}")
         if not isinstance(specs, Iterable | AsyncIterable):
             raise TypeError(f"specs must be an iterable or async iterable, not {type(specs)}")
+        if on_progress is not None and inspect.iscoroutinefunction(on_progress):
+            raise TypeError("on_progress must be a plain function: it is called on the loop")
         self._client = client
         self._source = specs
         self._total = len(specs) if isinstance(specs, Sized) else None
@@ -216,7 +221,8 @@ class SendRun:
     async def report(self) -> SendReport:
         """Run to the end (without streaming what is left) and return the summary.
 
-        Raises the error of the input iterator or of ``on_progress`` if one stopped the run.
+        Raises the error of the input iterator, of ``on_progress`` or of the journal if one
+        stopped the run (with this summary as a note).
 
         Example::
 
@@ -282,8 +288,12 @@ class SendRun:
         report = self._report
         if report is None:  # the driver failed: a bug, not an item's fate
             raise driver.exception() or RuntimeError("the bulk send ended without a report")
-        if self._raise_after is not None:
-            raise self._raise_after
+        error = self._raise_after
+        if error is not None:
+            note = f"wacr bulk send: {report}"
+            if note not in getattr(error, "__notes__", ()):
+                error.add_note(note)
+            raise error
         return report
 
     async def _drive(self) -> SendReport:
@@ -305,17 +315,11 @@ class SendRun:
             self.cancel()
         # The wind-down leaves the journal consistent, so it runs to its end even if this
         # task is cancelled again meanwhile (asyncio.run cancels every task on Ctrl-C).
-        wind_down = asyncio.ensure_future(self._wind_down())
-        while not wind_down.done():
-            try:
-                await asyncio.wait([wind_down])
-            except asyncio.CancelledError:
-                interrupted = True
-                self.cancel()
-        report = wind_down.result()
+        interrupted = await self._wind_down() or interrupted
         if interrupted:
             raise asyncio.CancelledError
-        return report
+        assert self._report is not None
+        return self._report
 
     async def _open_journal(self) -> None:
         source = self._journal_source
@@ -330,7 +334,7 @@ class SendRun:
         try:
             await journal.open()
         except Exception as exc:
-            self._stop(exc)
+            self._fail(exc)
 
     def _spawn_workers(self) -> None:
         if self._stopping:
@@ -347,46 +351,68 @@ class SendRun:
             slot.task = loop.create_task(self._work(slot))
             self._slots.append(slot)
 
-    async def _wind_down(self) -> SendReport:
+    async def _wind_down(self) -> bool:
+        """Account for the items the workers left, close the journal, build the report.
+
+        Returns whether a cancellation arrived meanwhile (it is held until the end)."""
+        absorbed = False
         tasks = [slot.task for slot in self._slots if slot.task is not None]
         if tasks:
-            await asyncio.wait(tasks)
+            absorbed |= await _steadily(lambda: asyncio.wait(tasks))
+        for task in tasks:
+            if not task.cancelled() and task.exception() is not None:
+                # A worker died of something no item explains: a bug. Say so loudly.
+                self._fail(task.exception() or RuntimeError("a worker failed"))
         journal = self._journal
         for slot in self._slots:
             if slot.phase == "idle" or slot.phase == "reading":
                 continue
             outcome = slot.outcome
             if outcome is None:
-                outcome = await self._interrupted(slot)
-            elif journal is not None and slot.claimed and not slot.settled:
-                await self._settle(journal, slot, outcome)
+                outcome = self._interrupted(slot)
+            if journal is not None:
+                absorbed |= await _steadily(functools.partial(self._tidy_journal, journal, slot))
             if not slot.recorded:
                 self._record(outcome)
                 if self._out is not None:
                     self._out.push(outcome)  # at most one per worker
             slot.reset()
         if journal is not None:
-            try:
-                await (journal.aclose() if self._owns_journal else journal.flush())
-            except Exception as exc:
-                self._stop(exc)
+            absorbed |= await _steadily(lambda: self._close_journal(journal))
         if self._on_progress is not None:
             self._call_progress()
-        report = self._build_report()
-        self._report = report
+        self._report = self._build_report()
         if self._out is not None:
             self._out.close()
-        return report
+        return absorbed
 
-    async def _interrupted(self, slot: _Slot) -> Outcome:
+    async def _tidy_journal(self, journal: Journal, slot: _Slot) -> None:
+        """Settle the item of an interrupted worker, or release it if it was never sent."""
+        outcome = slot.outcome
+        if slot.key is None or outcome is None:
+            return
+        if outcome.status == "not_attempted":
+            await self._quietly(journal.release(slot.key, run=self._run_id, index=slot.index))
+        elif slot.claimed and not slot.settled:
+            await self._settle(journal, slot, outcome)
+
+    async def _close_journal(self, journal: Journal) -> None:
+        # Everything recorded is made durable first, whatever happens to the close.
+        try:
+            await journal.flush()
+            if self._owns_journal:
+                await journal.aclose()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            self._fail(exc)
+
+    def _interrupted(self, slot: _Slot) -> Outcome:
         """The outcome of an item whose worker was cancelled before it finished."""
-        journal = self._journal
         effect = "none" if slot.dispatch is None else slot.dispatch.effect
         if effect == "none":
-            if journal is not None and slot.key is not None:
-                await self._quietly(journal.release(slot.key, run=self._run_id, index=slot.index))
-            return self._outcome(slot, "not_attempted")
-        if effect == "done":
+            outcome = self._outcome(slot, "not_attempted")
+        elif effect == "done":
             # Answered with a success just as the run was cancelled; the answer is lost.
             outcome = self._outcome(slot, "sent")
         else:
@@ -395,8 +421,7 @@ class SendRun:
                 request=RequestInfo("POST", slot.spec.path),
             )
             outcome = self._outcome(slot, "unknown", error=error)
-        if journal is not None and slot.claimed:
-            await self._settle(journal, slot, outcome)
+        slot.outcome = outcome
         return outcome
 
     # -- the workers -----------------------------------------------------------------------
@@ -427,7 +452,7 @@ class SendRun:
                 self._exhausted = True
                 return None
             except Exception as exc:
-                self._caller_failed(exc)
+                self._fail(exc)
                 return None
         else:
             assert self._async_input is not None
@@ -442,7 +467,7 @@ class SendRun:
                     self._exhausted = True
                     return None
                 except Exception as exc:
-                    self._caller_failed(exc)
+                    self._fail(exc)
                     return None
                 finally:
                     slot.phase = "idle"
@@ -456,6 +481,7 @@ class SendRun:
         try:
             check_spec(spec)
         except TypeError as exc:
+            slot.spec = None  # not a spec: the error names what it was
             return self._outcome(slot, "failed", error=exc)
         journal = self._journal
         slot.key = spec.key
@@ -469,13 +495,13 @@ class SendRun:
                     slot.key, run=self._run_id, index=slot.index, reclaim=self._reclaim
                 )
             except Exception as exc:
-                self._stop(exc)
+                self._fail(exc)
                 return self._outcome(slot, "not_attempted", error=exc)
             if entry is not None:
                 return self._from_journal(slot, entry)
             slot.claimed = True
             if self._stopping:
-                await journal.release(slot.key, run=self._run_id, index=slot.index)
+                await self._quietly(journal.release(slot.key, run=self._run_id, index=slot.index))
                 slot.claimed = False
                 return self._outcome(slot, "not_attempted")
 
@@ -540,7 +566,7 @@ class SendRun:
                 error=error,
             )
         except Exception as exc:
-            self._stop(exc)
+            self._fail(exc)
         slot.settled = True
 
     # -- bookkeeping -----------------------------------------------------------------------
@@ -588,7 +614,7 @@ class SendRun:
         try:
             self._on_progress(progress)
         except Exception as exc:
-            self._caller_failed(exc)
+            self._fail(exc)
 
     def _stop(self, reason: BaseException) -> None:
         """Read no more input, and let go of the items that have not been sent."""
@@ -613,8 +639,9 @@ class SendRun:
             if waiting:
                 task.cancel()
 
-    def _caller_failed(self, exc: BaseException) -> None:
-        """The input or ``on_progress`` raised: stop, and raise it once wound down."""
+    def _fail(self, exc: BaseException) -> None:
+        """Something other than an item failed (the input, ``on_progress``, the journal):
+        stop, and raise it once the run has wound down."""
         if self._raise_after is None:
             self._raise_after = exc
         self._stop(exc)
@@ -643,6 +670,19 @@ class SendRun:
 
 
 _SEND_STATUS: dict[str, SendStatus] = {"done": "sent", "none": "failed", "unknown": "unknown"}
+
+
+async def _steadily(step: Callable[[], Awaitable[Any]]) -> bool:
+    """Await ``step()`` to its end, starting it again if this task is cancelled meanwhile
+    (every step of a wind-down may be repeated). Returns whether that happened."""
+    absorbed = False
+    while True:
+        try:
+            await step()
+        except asyncio.CancelledError:
+            absorbed = True
+            continue
+        return absorbed
 
 
 def _describe(error: BaseException) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import math
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -143,7 +144,7 @@ class Transport:
         """Send ``request`` once; raise a TransportError subclass if no answer arrives."""
         session = self._get_session()
         url = self._base_url + request.path
-        client_timeout = aiohttp.ClientTimeout(total=timeouts.total, sock_connect=timeouts.connect)
+        client_timeout = _client_timeout(timeouts)
         opened: list[IO[bytes]] = []
         started = time.monotonic()
         try:
@@ -223,8 +224,23 @@ class Transport:
             await asyncio.shield(session.close())
 
 
+def _client_timeout(timeouts: Timeout) -> aiohttp.ClientTimeout:
+    """aiohttp's timeouts for one request, arranged so a connect timeout is recognisable.
+
+    A connect timeout proves the request never left, so even a send may be retried. That
+    only holds when the connect timer fires first: with ``connect >= total`` the total timer
+    would win and the failure would look like a request lost in flight. So the connect phase
+    gets slightly less than the total, and deadlines are not rounded to whole seconds (which
+    could make the two timers coincide).
+    """
+    total, connect = timeouts.total, timeouts.connect
+    if total is not None and connect is not None and connect >= total:
+        connect = total * 0.9
+    return aiohttp.ClientTimeout(total=total, sock_connect=connect, ceil_threshold=math.inf)
+
+
 async def _build_form(fields: Sequence[FormField], opened: list[IO[bytes]]) -> aiohttp.FormData:
-    form = aiohttp.FormData(quote_fields=False)
+    form = aiohttp.FormData(quote_fields=False, default_to_multipart=True)
     loop = asyncio.get_running_loop()
     for name, value in fields:
         if isinstance(value, str):

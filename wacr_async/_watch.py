@@ -12,7 +12,7 @@ token, a missing scope, a bad filter — are raised.
 Where it starts: by default only messages that arrive after the watch starts are yielded (the
 first poll just notes the newest id). Pass ``after_id`` to resume from a known point — for
 example the ``last_seen_id`` you stored before a restart — and every later message in the
-history is yielded first.
+history is yielded first (the first poll reads, and holds, all of them).
 
 "New" means a greater id: ids grow as rows are stored, so a message stored later always has a
 greater id, even when its ``created_at`` is older or equal to another's. Messages stored with a

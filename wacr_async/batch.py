@@ -189,6 +189,9 @@ class BatchService(Resource):
         needs no more memory than ten thousand). Iterate the run for one
         :class:`~wacr_async.Outcome` per item as it completes (``sent``, ``failed``,
         ``skipped``, ``unknown``, ``not_attempted``), or just ``await run.report()``.
+        Nothing is ever sent twice by the run itself: a send whose answer was lost, or that
+        the server answered with a 5xx (other than ``MESSAGE_SEND_FAILED``), may have gone
+        out, so it is reported ``unknown`` instead of being retried.
 
         **Journal.** With ``journal="job.sqlite"`` (or a :class:`Journal`), each item is
         recorded as in flight before its request leaves and with its outcome after, under
@@ -203,15 +206,16 @@ class BatchService(Resource):
         plan limit) stops the run: sends on the wire finish, items not yet sent become
         ``not_attempted``, and the input is not read further (``report.unread_from``; a
         re-run with the journal picks those up). To stop on more, pass
-        ``stop_on=(*wacr.batch.ACCOUNT_ERRORS, wacr.ContactOptedOutError)``. A broken
-        journal always stops the run. Cancelling the run (``run.cancel()``, leaving its
-        ``async with`` early, Ctrl-C) records sends on the wire as ``unknown``.
+        ``stop_on=(*wacr.batch.ACCOUNT_ERRORS, wacr.ContactOptedOutError)``. Cancelling
+        the run (``run.cancel()``, leaving its ``async with`` early, Ctrl-C) records sends
+        on the wire as ``unknown``.
 
         ``on_progress(progress)`` is called at most every ``progress_interval`` seconds and
         once at the end. The report keeps the first ``keep`` failed, unknown and
         not-attempted outcomes of each kind; the journal keeps them all. An error raised
-        by the input or by ``on_progress`` stops the run and is raised by the iterator and
-        by ``report()`` once the run has wound down.
+        by the input, by ``on_progress`` or by the journal stops the run like an
+        account-level error, and is then raised by the iterator and by ``report()`` (with
+        the report's summary added as a note).
 
         Example::
 

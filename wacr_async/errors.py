@@ -471,6 +471,10 @@ def _class_for(status: int, code: str | None, details: Mapping[str, Any]) -> typ
         if cls is AuthenticationError and status == 403:
             return PermissionDeniedError
         return cls
+    if status == 422 and code is None:
+        # Code-less 422s (Send Media's {"status": "error", "message": …}) are validation
+        # failures of the request's fields all the same.
+        return ValidationError
     if status in _BY_STATUS:
         return _BY_STATUS[status]
     if status >= 500:

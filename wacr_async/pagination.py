@@ -51,7 +51,7 @@ import weakref
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Sequence
 from types import TracebackType
-from typing import Any, Final, Generic, TypeVar
+from typing import Any, Final, Generic, TypeVar, overload
 
 import attrs
 
@@ -144,6 +144,7 @@ class _PageStream(Generic[T]):
 
     __slots__ = (
         "__weakref__",
+        "_count_known",
         "_dedupe_key",
         "_done",
         "_empty_streak",
@@ -183,6 +184,7 @@ class _PageStream(Generic[T]):
         self._pending: deque[tuple[int, asyncio.Future[tuple[Sequence[Any], PageMeta]]]] = deque()
         self._next_page = 1
         self._frontier = 1  # the highest page known to exist
+        self._count_known = False
         self._received = 0
         self._empty_streak = 0
         self._done = limit == 0
@@ -197,8 +199,8 @@ class _PageStream(Generic[T]):
     def _may_schedule(self) -> bool:
         if self._done or self._next_page > self._frontier:
             return False
-        # Until the page count is known (frontier beyond the next page), one page at a time.
-        window = self._window if self._frontier > self._next_page else 1
+        # Until the server has told the page count, one page at a time.
+        window = self._window if self._count_known else 1
         if len(self._pending) >= window:
             return False
         if self._limit is not None:
@@ -307,6 +309,8 @@ class _PageStream(Generic[T]):
                     f"{self._empty_streak} empty pages in a row (up to page {number}) "
                     "all claim that more items follow; the listing is inconsistent"
                 )
+        if meta.total_pages is not None:
+            self._count_known = True
         if more:
             # The latest count wins: rows deleted meanwhile may have removed pages.
             self._frontier = max(number + 1, meta.total_pages or 0)
@@ -419,18 +423,43 @@ class AsyncPager(Generic[T]):
         "_streams",
     )
 
+    @overload
+    def __init__(
+        self: AsyncPager[Any],
+        fetch: FetchPage,
+        *,
+        parse: None = None,
+        per_page: int = 100,
+        prefetch: bool = True,
+        concurrency: int = 1,
+        dedupe_key: Callable[[Any], Hashable] | None = None,
+    ) -> None: ...
+
+    @overload
     def __init__(
         self,
         fetch: FetchPage,
         *,
-        parse: ParseItems[T] = _as_is,
+        parse: ParseItems[T],
+        per_page: int = 100,
+        prefetch: bool = True,
+        concurrency: int = 1,
+        dedupe_key: Callable[[T], Hashable] | None = None,
+    ) -> None: ...
+
+    def __init__(
+        self,
+        fetch: FetchPage,
+        *,
+        parse: ParseItems[T] | None = None,
         per_page: int = 100,
         prefetch: bool = True,
         concurrency: int = 1,
         dedupe_key: Callable[[T], Hashable] | None = None,
     ) -> None:
+        """``fetch(page)`` reads one page; ``parse`` turns its raw items into results."""
         self._fetch = fetch
-        self._parse = parse
+        self._parse: ParseItems[T] = parse if parse is not None else _as_is
         self._per_page = _check_int("per_page", per_page, 1)
         self._prefetch = bool(prefetch)
         self._concurrency = _check_int("concurrency", concurrency, 1, MAX_CONCURRENCY)
@@ -448,13 +477,13 @@ class AsyncPager(Generic[T]):
     def per_page(self) -> int:
         return self._per_page
 
-    def _stream(self, *, limit: int | None = None, prefetch: bool | None = None) -> _PageStream[T]:
+    def _stream(self, *, limit: int | None = None, one_page: bool = False) -> _PageStream[T]:
         stream = _PageStream(
             self._fetch,
             self._parse,
             per_page=self._per_page,
-            prefetch=self._prefetch if prefetch is None else prefetch,
-            concurrency=self._concurrency,
+            prefetch=self._prefetch and not one_page,
+            concurrency=1 if one_page else self._concurrency,
             limit=limit,
             dedupe_key=self._dedupe_key,
             running=self._running,
@@ -505,7 +534,7 @@ class AsyncPager(Generic[T]):
             page = await client.contacts.list(per_page=1).first_page()
             print(page.total)
         """
-        stream = self._stream(prefetch=False)
+        stream = self._stream(one_page=True)
         try:
             page = await stream.next_page()
         finally:

@@ -9,6 +9,8 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 import wacr_async as wacr
 from wacr_async._retry import no_wait
 from wacr_async.batch import SQLiteJournal, TemplateMessage
@@ -119,3 +121,52 @@ async def test_a_job_killed_halfway_resumes_without_sending_anything_twice(
     # Only what was in flight at the kill may be unknown; everything else was accounted for.
     assert unknown == at_kill.get("in_flight", 0) == report.counts["unknown"]
     assert report.counts["skipped"] + report.counts["sent"] + unknown == count
+
+
+CTRL_C_JOB = Path(__file__).with_name("ctrl_c_job.py")
+
+
+@pytest.mark.parametrize("mode", ["report", "bare"])
+async def test_ctrl_c_ends_the_job_with_a_consistent_journal(tmp_path: Path, mode: str) -> None:
+    count = 2000
+    journal_path = tmp_path / "job.sqlite"
+    async with Sandbox(latency=(0.01, 0.01)) as sandbox:
+        child = await asyncio.create_subprocess_exec(
+            sys.executable,
+            str(CTRL_C_JOB),
+            sandbox.url,
+            sandbox.token,
+            str(journal_path),
+            str(count),
+            mode,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        async with asyncio.timeout(60):
+            while len(sandbox.sends) < 200:
+                assert child.returncode is None, await child.communicate()
+                await asyncio.sleep(0.005)
+            child.send_signal(signal.SIGINT)
+            out, err = await child.communicate()
+        performed = len(sandbox.sends)
+
+        journal = SQLiteJournal(journal_path)
+        await journal.open()
+        counts = await journal.counts()
+        await journal.aclose()
+        # Nothing is left in flight: what was on the wire is recorded as unknown.
+        assert "in_flight" not in counts, (counts, err.decode()[-2000:])
+        assert (
+            counts.get("sent", 0) <= performed <= counts.get("sent", 0) + counts.get("unknown", 0)
+        )
+        if mode == "report":
+            assert b"REPORT" in out
+            assert b"cancelled" in out
+
+        async with sandbox.client() as client:
+            specs = [wacr.batch.TextMessage(f"+1666{n:07d}", f"Reminder {n}") for n in range(count)]
+            rerun = await client.batch.send_messages(specs, journal=journal_path).report()
+    assert sandbox.duplicate_sends() == []
+    assert rerun.counts["unknown"] == counts.get("unknown", 0)
+    assert rerun.counts["skipped"] == counts.get("sent", 0)
+    assert rerun.done == count

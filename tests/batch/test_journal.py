@@ -130,7 +130,7 @@ async def test_concurrent_claims_share_transactions_and_run_off_the_loop(
     def where(db: sqlite3.Connection) -> None:
         seen_threads.add(threading.get_ident())
 
-    await journal._submit(where)
+    await journal._call(where)
     results = await asyncio.gather(
         *(journal.claim(f"k{n}", run="r", index=n, reclaim=()) for n in range(500))
     )

@@ -5,6 +5,7 @@ Send Media has its own file (test_send_media.py).
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -303,25 +304,29 @@ async def test_send_template_header_image_file_is_uploaded_as_multipart(
         PHONE, "shipping_photo", "en", fields=["P-1"], header_image=photo
     )
 
-    stored_url = wacr_sandbox.sends[0].payload["header"]
-    assert stored_url.startswith("http") and stored_url.endswith("parcel.png")
+    digest = hashlib.sha1(photo.read_bytes()).hexdigest()
+    assert wacr_sandbox.sends[0].payload["header"] == f"upload:{digest}:2052"
     detail = await wacr_client.messages.get(sent.chat_message_id or 0)
-    assert detail.url == stored_url
+    assert detail.url is not None and detail.url.endswith("_parcel.png")
 
 
 async def test_send_template_header_document_bytes_named_by_header_document_name(
     wacr_sandbox: Sandbox, wacr_client: wacr.Client
 ) -> None:
-    await wacr_client.messages.send_template(
+    document = b"%PDF-1.7 tiny"
+    sent = await wacr_client.messages.send_template(
         PHONE,
         "invoice_ready",
         "en",
         fields=["INV-9"],
-        header_document=b"%PDF-1.7 tiny",
+        header_document=document,
         header_document_name="invoice-9.pdf",
     )
 
-    assert wacr_sandbox.sends[0].payload["header"].endswith("invoice_9.pdf")
+    digest = hashlib.sha1(document).hexdigest()
+    assert wacr_sandbox.sends[0].payload["header"] == f"upload:{digest}:{len(document)}"
+    detail = await wacr_client.messages.get(sent.chat_message_id or 0)
+    assert detail.url is not None and detail.url.endswith("_invoice_9.pdf")
 
 
 async def test_send_template_missing_body_fields_lists_them(
@@ -518,9 +523,7 @@ async def test_send_interactive_list(wacr_sandbox: Sandbox, wacr_client: wacr.Cl
 async def test_send_interactive_at_the_documented_limits(
     wacr_sandbox: Sandbox, wacr_client: wacr.Client
 ) -> None:
-    sections = [
-        Section(f"S{n}", [Row(f"r{n}", "t" * 24, description="d" * 72)]) for n in range(10)
-    ]
+    sections = [Section(f"S{n}", [Row(f"r{n}", "t" * 24, description="d" * 72)]) for n in range(10)]
     sent = await wacr_client.messages.send_interactive(
         PHONE,
         "b" * 1024,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import tracemalloc
 from typing import Any
 
 import aiohttp
@@ -218,7 +219,8 @@ async def test_send_template_headers(api: Any, sandbox: Sandbox) -> None:
     form.add_field("header_image_file", io.BytesIO(b"\x89PNG..."), filename="box.png")
     upload = await api("POST", "/messages/template", data=form)
     assert upload.status == 200, upload.body
-    assert sandbox.sends[-1].payload["header"].startswith("http://")
+    assert sandbox.sends[-1].payload["header_url"].startswith("http://")
+    assert sandbox.sends[-1].payload["header"].startswith("upload:")
 
     form = aiohttp.FormData()
     for key, value in {**base, "template_name": "shipping_photo", "field_1": "P3"}.items():
@@ -443,3 +445,26 @@ async def test_message_store_lists_newest_first(api: Any, sandbox: Sandbox) -> N
     assert (await api.get(f"/messages/{first['id']}")).data["status"] == "read"
     missing = await api.get("/messages/999")
     assert (missing.status, missing.error["message"]) == (404, "Message not found.")
+
+
+async def test_uploads_are_streamed_not_buffered(api: Any, tmp_path: Any) -> None:
+    big = tmp_path / "clip.mp4"
+    with big.open("wb") as handle:
+        for _ in range(17):
+            handle.write(b"\0" * (1 << 20))  # 17 MB: over the 16 MB video limit
+    small = tmp_path / "small.mp4"
+    small.write_bytes(b"\0" * (3 << 20))
+    tracemalloc.start()
+    try:
+        for path, status in ((big, 422), (small, 200)):
+            with path.open("rb") as handle:
+                form = aiohttp.FormData()
+                form.add_field("phone", DIGITS)
+                form.add_field("media_type", "video")
+                form.add_field("media_file", handle, filename=path.name)
+                reply = await api("POST", "/messages/media", data=form)
+            assert reply.status == status, reply.body
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 * (1 << 20), peak  # neither side held a whole file in memory

@@ -14,6 +14,7 @@ from .._validate import (
     check_positive_int,
     check_required,
 )
+from .._watch import watch_messages
 from ..errors import UnprocessableEntityError, ValidationError
 from ..models.messages import (
     Button,
@@ -30,6 +31,7 @@ from ._base import Resource
 from ._uploads import MB, MEDIA_RULES, FileInput, file_part, is_file_input
 
 if TYPE_CHECKING:
+    from .._watch import MessageWatch
     from ..pagination import AsyncPager
 
 __all__ = ["MessagesService"]
@@ -371,6 +373,30 @@ class MessagesService(Resource):
             fields=fields,
             prefetch=prefetch,
             concurrency=concurrency,
+        )
+
+    def watch(
+        self,
+        *,
+        filter: Mapping[str, Any] | None = None,
+        interval: float = 5.0,
+        max_interval: float = 60.0,
+        after_id: int | None = None,
+    ) -> MessageWatch[Message]:
+        """New messages as they arrive, oldest first: an endless async iterator that polls.
+
+        Only messages arriving after the start are yielded, or every message with an id above
+        ``after_id`` (resume with the ``last_seen_id`` you stored). Polls wait ``interval``
+        seconds, doubling up to ``max_interval`` while idle, and honour 429 waits.
+
+        Example::
+
+            watch = client.messages.watch(filter={"direction": "inbound"}, interval=2)
+            async for message in watch:
+                await reply_to(message)
+        """
+        return watch_messages(
+            self, filter=filter, interval=interval, max_interval=max_interval, after_id=after_id
         )
 
 

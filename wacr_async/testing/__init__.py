@@ -9,31 +9,63 @@ Example::
             await client.messages.send_text(phone="+15550001111", message="Hi")
         assert [s.phone for s in sandbox.sends] == ["15550001111"]
 
-It implements all 43 routes (``Sandbox.routes``) with their scopes, envelopes, validation,
-pagination, plan limits, the OTP state machine and the per-token rate limiter; adds fault
-injection (``sandbox.faults``), accounting (``sandbox.sends``, ``sandbox.hits``,
-``sandbox.duplicate_sends()``), an adjustable clock (``sandbox.clock``) and fast seeding
-(``sandbox.seed_contacts(100_000)``). Run it standalone with
-``python -m wacr_async.testing --port 8080``; pytest users get the ``wacr_sandbox`` and
-``wacr_client`` fixtures from the installed plugin.
+What it does: all 43 routes (``Sandbox.routes``) with their scopes, envelopes, validation
+messages, pagination/filter/sort/search, plan limits, opt-outs, the OTP state machine, templates
+sync, comments, and the per-token rate limiter with its ``X-RateLimit-*`` headers (off unless
+``rate_limit=`` is given). The real server's documented quirks are kept (Send Media's
+non-envelope 422, List Contacts' ``count``/``links.self``, a status update without ``color``
+clearing it, ``fields`` being ignored on contacts...), so code that passes here handles them.
 
-Importing this package does not import the client; ``Sandbox.client()`` does, lazily.
+Knobs for tests:
+
+- ``sandbox.faults.add("POST /messages/*", drop_after=1.0, times=1)``: latency/jitter, 5xx
+  before or after processing, dropped connections before or after processing.
+- ``sandbox.sends``, ``sandbox.duplicate_sends()``, ``sandbox.hits["POST /messages/text"]``.
+- ``sandbox.clock.advance(600)`` / ``sandbox.advance(600)``: OTP expiry and OTP limiters.
+- ``sandbox.plan`` (limits, feature flags), ``sandbox.whatsapp_configured``,
+  ``sandbox.opt_out(phone)``, ``sandbox.fail_sends_to(phone)``, ``sandbox.otp_code(phone)``.
+- Seeding: ``sandbox.seed_contacts(100_000)`` (well under a second), ``add_contact``,
+  ``add_group``, ``add_template(..., remote=True)``, ``add_chat``, ``receive`` (inbound).
+
+pytest: installing wacr-async registers a plugin with two fixtures (they need
+pytest-asyncio; without it they skip the test with a hint)::
+
+    async def test_bot(wacr_sandbox, wacr_client):      # a started Sandbox, a bound Client
+        await my_bot.run_once(wacr_client)
+        assert wacr_sandbox.duplicate_sends() == []
+
+    @pytest.mark.wacr_sandbox(rate_limit=(5, 1.0))      # Sandbox(...) keyword arguments
+    async def test_paced(wacr_sandbox): ...
+
+Command line: ``python -m wacr_async.testing --port 8080 [--seed-contacts N]`` serves it on
+loopback with token ``wm_sandbox``.
+
+``no_wait`` (re-exported from the client's retry module) turns the client's own backoff
+sleeps off inside a ``with`` block.
+
+Importing this package does not import the client; ``Sandbox.client()`` and ``no_wait`` load
+it on first use.
 """
 
 from __future__ import annotations
 
-from .._retry import no_wait
+from typing import TYPE_CHECKING, Any
+
 from ._accounting import Ledger, SendRecord
 from ._clock import Clock
-from ._faults import FaultRule, Faults
+from ._faults import FaultPlan, FaultRule, Faults
 from ._routes import Route
 from ._server import API_PREFIX, DEFAULT_TOKEN, Sandbox
 from ._state import Plan
+
+if TYPE_CHECKING:
+    from .._retry import no_wait
 
 __all__ = [
     "API_PREFIX",
     "DEFAULT_TOKEN",
     "Clock",
+    "FaultPlan",
     "FaultRule",
     "Faults",
     "Ledger",
@@ -43,3 +75,12 @@ __all__ = [
     "SendRecord",
     "no_wait",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # Lazy so that importing the sandbox never imports the client's modules.
+    if name == "no_wait":
+        from .._retry import no_wait
+
+        return no_wait
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

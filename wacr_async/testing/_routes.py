@@ -12,27 +12,13 @@ from typing import NamedTuple
 
 from aiohttp import web
 
-from . import (
-    _routes_account as account,
-)
-from . import (
-    _routes_comments as comments,
-)
-from . import (
-    _routes_contacts as contacts,
-)
-from . import (
-    _routes_groups as groups,
-)
-from . import (
-    _routes_messages as messages,
-)
-from . import (
-    _routes_otp as otp,
-)
-from . import (
-    _routes_templates as templates,
-)
+from . import _routes_account as account
+from . import _routes_comments as comments
+from . import _routes_contacts as contacts
+from . import _routes_groups as groups
+from . import _routes_messages as messages
+from . import _routes_otp as otp
+from . import _routes_templates as templates
 from ._routes_labels import GROUPS, SOURCES, STATUSES
 from ._state import State
 

@@ -64,6 +64,12 @@ _MESSAGES = {
     "status_id.exists": "The selected status does not exist or does not belong to your account.",
 }
 
+# What a batch item may set (``groups`` is not a batch field on the server).
+_BATCH_FIELDS = tuple(
+    field
+    for field in CONTACT_FIELDS
+    if field not in ("id", "group_id", "is_opted_out", "created_at", "updated_at")
+)
 _OPTIONAL_TEXT = (("company", 255), ("description", None), ("city", 255), ("state", 255))
 _OPTIONAL_TEXT_2 = (("zip", 20), ("address", 500))
 
@@ -259,16 +265,10 @@ async def batch_create_contacts(state: State, request: web.Request) -> web.Respo
         if skip_duplicates and state.phones.get(item["phone"]) is not None:
             skipped.append({"index": index, "reason": "Duplicate phone", "data": data})
             continue
-        fields = {key: item.get(key) for key in CONTACT_FIELDS if key in item}
+        fields = {key: item[key] for key in _BATCH_FIELDS if key in item}
         for key in ("source_id", "status_id", "country_id", "assigned_id"):
-            value = fields.get(key)
-            if value is not None:
-                fields[key] = int(value)
-        fields.pop("id", None)
-        fields.pop("group_id", None)
-        fields.pop("is_opted_out", None)
-        fields.pop("created_at", None)
-        fields.pop("updated_at", None)
+            if fields.get(key) is not None:
+                fields[key] = int(fields[key])
         created.append(state.new_contact(fields))
 
     data = {

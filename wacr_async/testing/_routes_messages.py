@@ -155,9 +155,10 @@ async def send_template(state: State, request: web.Request) -> web.Response:
     if missing:
         raise ApiError(422, "VALIDATION_ERROR", "Validation failed", {"template_fields": missing})
 
-    header_media: str | None = None
+    header_url: str | None = None
+    header_ref: str | None = None  # what identifies the media for duplicate detection
     if media_kind in _HEADER_FILE_KB:
-        header_media = _template_header_media(request, body, media_kind)
+        header_url, header_ref = _template_header_media(request, body, media_kind)
 
     contact = resolve_contact(state, digits, contact_id)
     preflight(state, contact, digits, template=True)
@@ -176,7 +177,7 @@ async def send_template(state: State, request: web.Request) -> web.Response:
     content = {
         "template": name,
         "language": language,
-        "header": header_media if header_media is not None else header_param,
+        "header": header_ref if header_ref is not None else header_param,
         "fields": fields,
         "buttons": buttons,
     }
@@ -189,8 +190,8 @@ async def send_template(state: State, request: web.Request) -> web.Response:
         message_type="template",
         text=rendered,
         content=content,
-        payload=content,
-        url=header_media,
+        payload={**content, "header_url": header_url},
+        url=header_url,
     )
     data = {
         **sent.common(contact, digits),
@@ -207,8 +208,10 @@ def _has_header_media(body: dict[str, Any], kind: str) -> bool:
     )
 
 
-def _template_header_media(request: web.Request, body: dict[str, Any], kind: str) -> str | None:
-    """Check a template's header file/URL like the server; return a reference to it."""
+def _template_header_media(
+    request: web.Request, body: dict[str, Any], kind: str
+) -> tuple[str | None, str | None]:
+    """Check a template's header file/URL like the server; return (stored URL, reference)."""
     extensions, size_mb = MEDIA_RULES[kind]
     upload = body.get(f"header_{kind}_file")
     allowed = ", ".join(extensions)
@@ -227,7 +230,8 @@ def _template_header_media(request: web.Request, body: dict[str, Any], kind: str
                 f"File size exceeds {size_mb} MB limit",
                 {"header_media": [f"Max size: {size_mb} MB"]},
             )
-        return _stored_url(request, "whatsapp-templates", upload.filename, upload.extension)
+        stored = _stored_url(request, "whatsapp-templates", upload.filename, upload.extension)
+        return stored, f"upload:{upload.sha1}:{upload.size}"
     url = body.get(f"header_{kind}_url")
     if isinstance(url, str):
         extension = _url_extension(url)
@@ -238,8 +242,8 @@ def _template_header_media(request: web.Request, body: dict[str, Any], kind: str
                 "Invalid file extension in URL",
                 {"header_media": [f"Allowed: {allowed}"]},
             )
-        return url
-    return None
+        return url, url
+    return None, None
 
 
 def _template_html(header: str, body: str, footer: str | None) -> str:

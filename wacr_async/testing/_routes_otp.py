@@ -232,7 +232,7 @@ async def otp_status(state: State, request: web.Request) -> web.Response:
     data = {
         "has_active_otp": True,
         "expires_at": iso(otp.expires_at),
-        "expires_in_seconds": int(otp.expires_at - now),
+        "expires_in_seconds": round(otp.expires_at - now),
         "is_expired": now >= otp.expires_at,
         "verification_attempts": otp.attempts,
         "max_attempts": otp.max_attempts,

@@ -1,24 +1,13 @@
-"""The sandbox server: the aiohttp application, the per-request pipeline, and ``Sandbox``.
+"""``Sandbox``: the public face of the sandbox server, its lifecycle and its test helpers.
 
-Pipeline of every API route (one closure per route, no middleware lookups):
-
-1. count the hit (``sandbox.hits[route.key]``), whatever happens next;
-2. injected faults decided for this request: latency, then a 5xx or a dropped connection
-   *before* processing;
-3. bearer token → 401 ``UNAUTHORIZED``;
-4. the per-token rate limiter → 429 (headers on every later response too);
-5. scope → 403 ``INSUFFICIENT_SCOPE``;
-6. the handler;
-7. injected faults *after* processing: a 5xx replacing the answer, or a dropped connection.
+The request pipeline lives in ``_pipeline``, the data in ``_state``, the routes in
+``_routes_*``; this class wires them together and gives tests their knobs.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
-import re
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -28,10 +17,10 @@ from aiohttp import web
 from . import _seed
 from ._accounting import Ledger, SendRecord
 from ._clock import Clock, parse_iso
-from ._envelope import ApiError, RawError, error_response, json_response
 from ._faults import Faults
+from ._pipeline import API_PREFIX, Access, build_app
 from ._ratelimit import ApiRateLimiter
-from ._routes import HANDLERS, ROUTES, Handler, Route
+from ._routes import ROUTES, Route
 from ._routes_labels import GROUPS, SOURCES, STATUSES
 from ._state import Plan, State, digits_of, new_wamid
 from ._table import Row
@@ -42,29 +31,7 @@ if TYPE_CHECKING:
 
 __all__ = ["API_PREFIX", "DEFAULT_TOKEN", "Sandbox"]
 
-Endpoint = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-logger = logging.getLogger("wacr_async.testing")
-
-API_PREFIX = "/api/v2"
 DEFAULT_TOKEN = "wm_sandbox"
-_MAX_BODY = 64 * 1024 * 1024  # JSON bodies; multipart uploads are streamed, not limited here
-_INJECTED_CODES = {
-    500: "INTERNAL_ERROR",
-    502: "BAD_GATEWAY",
-    503: "SERVICE_UNAVAILABLE",
-    504: "GATEWAY_TIMEOUT",
-}
-
-
-def _path_regex(path: str) -> re.Pattern[str]:
-    parts = re.split(r"(\{[^}]+\})", path)
-    return re.compile(
-        "".join("[^/]+" if part.startswith("{") else re.escape(part) for part in parts)
-    )
-
-
-_PATTERNS = [(route, _path_regex(route.path)) for route in ROUTES]
 
 
 class Sandbox:
@@ -109,8 +76,8 @@ class Sandbox:
         self._tokens: dict[str, frozenset[str]] = {
             token: frozenset(scopes) for token, scopes in given.items()
         }
+        self._access = Access(self._tokens)
         self._whitelist = frozenset(whitelisted_tokens)
-        self._limiter: ApiRateLimiter | None = None
         self.rate_limit = rate_limit
         if latency is not None:
             delay, jitter = latency if isinstance(latency, tuple) else (latency, 0.0)
@@ -121,7 +88,7 @@ class Sandbox:
         self._port = port
         self._runner: web.AppRunner | None = None
         self._url: str | None = None
-        self.app = self._build_app()
+        self.app: web.Application = build_app(self.state, self.faults, self._access)
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -199,27 +166,43 @@ class Sandbox:
         return dict(self._tokens)
 
     def add_token(self, token: str, scopes: Iterable[str] = ("*",)) -> None:
-        """Accept another bearer token with ``scopes``."""
+        """Accept another bearer token with ``scopes``.
+
+        Example::
+
+            sandbox.add_token("wm_reader", {"contacts:read"})   # other routes answer 403
+        """
         self._tokens[token] = frozenset(scopes)
 
     def remove_token(self, token: str) -> None:
-        """Stop accepting ``token`` (its requests get 401, like a revoked token)."""
+        """Stop accepting ``token`` (its requests get 401, like a revoked token).
+
+        Example::
+
+            sandbox.remove_token(sandbox.token)
+        """
         self._tokens.pop(token, None)
 
     @property
     def rate_limit(self) -> tuple[int, float] | None:
-        """``(calls, window_seconds)`` per token, or ``None`` when off. Assignable."""
-        limiter = self._limiter
+        """``(calls, window_seconds)`` per token, or ``None`` when off. Assignable.
+
+        Example::
+
+            sandbox.rate_limit = (5, 1.0)   # 5 calls per 1-second window, real time
+            sandbox.rate_limit = 60         # 60 per minute, the server's default
+        """
+        limiter = self._access.limiter
         return None if limiter is None else (limiter.limit, limiter.window)
 
     @rate_limit.setter
     def rate_limit(self, value: int | tuple[int, float] | None) -> None:
         if value is None:
-            self._limiter = None
+            self._access.limiter = None
             self.state.api_calls_per_minute = 60
             return
         calls, window = (value, 60.0) if isinstance(value, int) else value
-        self._limiter = ApiRateLimiter(calls, float(window), whitelist=self._whitelist)
+        self._access.limiter = ApiRateLimiter(calls, float(window), whitelist=self._whitelist)
         self.state.api_calls_per_minute = calls
 
     @property
@@ -229,8 +212,8 @@ class Sandbox:
     @whitelisted_tokens.setter
     def whitelisted_tokens(self, tokens: Iterable[str]) -> None:
         self._whitelist = frozenset(tokens)
-        if self._limiter is not None:
-            self._limiter.whitelist = self._whitelist
+        if self._access.limiter is not None:
+            self._access.limiter.whitelist = self._whitelist
 
     # -- switches and helpers for tests ------------------------------------------------------
 
@@ -249,7 +232,12 @@ class Sandbox:
         self.state.whatsapp_configured = value
 
     def advance(self, seconds: float) -> None:
-        """Move the sandbox clock forward (OTP expiry, OTP limiters, timestamps)."""
+        """Move the sandbox clock forward (OTP expiry, OTP limiters, timestamps).
+
+        Example::
+
+            sandbox.advance(11 * 60)   # a 10-minute OTP is now expired
+        """
         self.clock.advance(seconds)
 
     def otp_code(self, phone: str, purpose: str | None = None) -> str | None:
@@ -268,7 +256,12 @@ class Sandbox:
         return None if otp is None else otp.code
 
     def fail_sends_to(self, phone: str, fail: bool = True) -> None:
-        """Make sends to ``phone`` fail with 500 ``MESSAGE_SEND_FAILED`` (or stop that)."""
+        """Make sends to ``phone`` fail with 500 ``MESSAGE_SEND_FAILED`` (or stop that).
+
+        Example::
+
+            sandbox.fail_sends_to("+15550001111")   # WhatsApp rejects this recipient
+        """
         digits = digits_of(phone)
         if fail:
             self.state.failing_phones.add(digits)
@@ -308,12 +301,15 @@ class Sandbox:
         return self.state.new_contact(fields, at=created)
 
     def add_group(self, name: str) -> Row:
+        """Store a group; returns the row. Example: ``sandbox.add_group("Newsletter")``."""
         return GROUPS.add(self.state, name)
 
     def add_source(self, name: str) -> Row:
+        """Store a lead source. Example: ``sandbox.add_source("Trade fair")``."""
         return SOURCES.add(self.state, name)
 
     def add_status(self, name: str, color: str | None = None) -> Row:
+        """Store a lead status. Example: ``sandbox.add_status("Won", "#00AA00")``."""
         return STATUSES.add(self.state, name, color)
 
     def add_template(self, name: str, *, remote: bool = False, **options: Any) -> Row:
@@ -333,12 +329,25 @@ class Sandbox:
         return self.state.templates.insert(row)
 
     def add_chat(self, phone: str) -> Row:
-        """Make a chat with ``phone`` exist (the Comments endpoints need one)."""
+        """Make a chat with ``phone`` exist (the Comments endpoints need one).
+
+        Example::
+
+            sandbox.add_chat("919876543210")   # now GET /comments/919876543210 answers 200
+        """
         digits = digits_of(phone)
         return self.state.open_chat(digits, self.state.contact_by_phone("+" + digits))
 
     def receive(self, phone: str, text: str, *, type: str = "text") -> Row:
-        """Simulate an inbound WhatsApp message from ``phone``; returns the stored row."""
+        """Simulate an inbound WhatsApp message from ``phone``; returns the stored row.
+
+        It is listed by ``GET /messages`` with ``direction`` ``"inbound"`` and status
+        ``"received"``.
+
+        Example::
+
+            sandbox.receive("+15550001111", "STOP")
+        """
         digits = digits_of(phone)
         chat = self.add_chat(phone)
         return self.state.add_message(
@@ -353,7 +362,12 @@ class Sandbox:
         )
 
     def set_message_status(self, message_id: int, status: str) -> Row:
-        """Change a stored message's status (e.g. ``"delivered"``, ``"read"``, ``"failed"``)."""
+        """Change a stored message's status (e.g. ``"delivered"``, ``"read"``, ``"failed"``).
+
+        Example::
+
+            sandbox.set_message_status(sent["chat_message_id"], "delivered")
+        """
         row = self.state.messages.get(message_id)
         if row is None:
             raise KeyError(message_id)
@@ -363,7 +377,12 @@ class Sandbox:
         return row
 
     def opt_out(self, phone_or_id: str | int, opted_out: bool = True) -> Row:
-        """Mark a contact (by id, or by phone as stored) as opted out of messages."""
+        """Mark a contact (by id, or by phone) as opted out: sends answer 403.
+
+        Example::
+
+            sandbox.opt_out("+15550001111")
+        """
         if isinstance(phone_or_id, int):
             row = self.state.contacts.get(phone_or_id)
         else:
@@ -388,145 +407,23 @@ class Sandbox:
         return self.ledger.hits
 
     def duplicate_sends(self) -> list[SendRecord]:
-        """Sends whose (kind, phone, content) occurred more than once, in send order."""
+        """Sends whose (kind, phone, content) occurred more than once, in send order.
+
+        Example::
+
+            assert sandbox.duplicate_sends() == []   # no retry sent anything twice
+        """
         return self.ledger.duplicate_sends()
 
     def sends_to(self, phone: str) -> list[SendRecord]:
+        """Sends to ``phone`` (any formatting). Example: ``sandbox.sends_to("+1 555 000 1111")``."""
         return self.ledger.sends_to(phone)
 
     def reset_accounting(self) -> None:
-        """Forget recorded sends and hit counts (the data stays)."""
+        """Forget recorded sends and hit counts (the data stays).
+
+        Example::
+
+            sandbox.reset_accounting()   # after the arrange phase of a test
+        """
         self.ledger.reset()
-
-    # -- the application --------------------------------------------------------------------
-
-    def _build_app(self) -> web.Application:
-        app = web.Application(client_max_size=_MAX_BODY, handler_args={"max_field_size": 16384})
-        for route, handler in HANDLERS:
-            app.router.add_route(
-                route.method, API_PREFIX + route.path, self._endpoint(route, handler)
-            )
-        app.router.add_route("*", "/{tail:.*}", self._unmatched)
-        return app
-
-    def _endpoint(self, route: Route, handler: Handler) -> Endpoint:
-        key = route.key
-        scope = route.scope
-        state = self.state
-        clock = self.clock
-        hits = self.ledger.hits
-        faults = self.faults
-        tokens = self._tokens
-        prefix_length = len(API_PREFIX)
-
-        async def endpoint(request: web.Request) -> web.StreamResponse:
-            hits[key] += 1
-            plan = None
-            if faults.rules:
-                plan = faults.plan(key, f"{request.method} {request.path[prefix_length:]}")
-                if plan is not None:
-                    if plan.delay > 0:
-                        await asyncio.sleep(plan.delay)
-                    if plan.before == "drop":
-                        return _drop(request)
-                    if plan.before == "error":
-                        return _injected(clock, plan.before_status)
-
-            header = request.headers.get("Authorization", "")
-            token = header[7:].strip() if header[:7].lower() == "bearer " else ""
-            scopes = tokens.get(token) if token else None
-            if scopes is None:
-                message = (
-                    "The provided API token is invalid."
-                    if token
-                    else "API token is required. Please provide a valid token in the "
-                    "Authorization header."
-                )
-                return error_response(clock, ApiError(401, "UNAUTHORIZED", message))
-
-            headers: dict[str, str] | None = None
-            limiter = self._limiter
-            if limiter is not None:
-                decision, headers = limiter.check(token)
-                if decision is not None and not decision.allowed:
-                    seconds = decision.retry_after
-                    return error_response(
-                        clock,
-                        ApiError(
-                            429,
-                            "RATE_LIMIT_EXCEEDED",
-                            f"Too many requests. Please try again in {seconds} seconds.",
-                            headers=headers,
-                            meta={"retry_after": seconds},
-                        ),
-                    )
-
-            response: web.StreamResponse
-            try:
-                if scope is not None and scope not in scopes and "*" not in scopes:
-                    raise ApiError(
-                        403,
-                        "INSUFFICIENT_SCOPE",
-                        "Your API token does not have the required permissions for this "
-                        f"action. Required scope: {scope}",
-                    )
-                response = await handler(state, request)
-            except ApiError as exc:
-                response = error_response(clock, exc)
-            except RawError as exc:
-                response = json_response(exc.body, exc.status, None)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # a sandbox bug: answer like the server would, loudly
-                logger.exception("sandbox handler %s failed", key)
-                response = error_response(
-                    clock,
-                    ApiError(500, "INTERNAL_ERROR", "Internal server error", {"error": str(exc)}),
-                )
-
-            if plan is not None:
-                if plan.after == "drop":
-                    return _drop(request)
-                if plan.after == "error":
-                    response = _injected(clock, plan.after_status)
-            if headers:
-                response.headers.update(headers)
-            return response
-
-        return endpoint
-
-    async def _unmatched(self, request: web.Request) -> web.StreamResponse:
-        """Laravel's answers for an unknown route (404) or a wrong method (405)."""
-        path = request.path
-        self.ledger.hits[f"{request.method} {path}"] += 1
-        route_path = path.lstrip("/")
-        allowed: list[str] = []
-        if path.startswith(API_PREFIX + "/"):
-            api_path = path[len(API_PREFIX) :]
-            allowed = [route.method for route, pattern in _PATTERNS if pattern.fullmatch(api_path)]
-        if allowed:
-            return json_response(
-                {
-                    "message": f"The {request.method} method is not supported for route "
-                    f"{route_path}. Supported methods: {', '.join(allowed)}."
-                },
-                405,
-                {"Allow": ", ".join(allowed)},
-            )
-        return json_response({"message": f"The route {route_path} could not be found."}, 404)
-
-
-def _drop(request: web.Request) -> web.StreamResponse:
-    """Close the connection without answering; the client sees the server disconnect."""
-    transport = request.transport
-    if transport is not None:
-        transport.close()
-    # aiohttp cannot write this to a closed transport and treats it as a client disconnect.
-    return web.Response(status=500)
-
-
-def _injected(clock: Clock, status: int) -> web.Response:
-    code = _INJECTED_CODES.get(status, "SERVER_ERROR")
-    return error_response(
-        clock, ApiError(status, code, f"Injected fault: the server answered {status}.")
-    )
