@@ -28,7 +28,8 @@ The tree::
         │   └── DuplicateResourceError        DUPLICATE_RESOURCE
         ├── UnprocessableEntityError    422
         │   ├── ValidationError               VALIDATION_ERROR, MISSING_REQUIRED_FIELD,
-        │   │   │                             INVALID_PHONE_NUMBER, INVALID_MEDIA_TYPE
+        │   │   │                             INVALID_PHONE_NUMBER, INVALID_MEDIA_TYPE,
+        │   │   │                             any 422 without a code
         │   │   └── OTPVerificationError      a failed OTP verification (sub-code in ``reason``)
         │   │       ├── OTPNotFoundError          OTP_NOT_FOUND
         │   │       ├── OTPMaxAttemptsError       MAX_ATTEMPTS_EXCEEDED
