@@ -17,6 +17,7 @@ from ._client import Client
 from ._config import DEFAULT_BASE_URL, Timeout
 from ._ratelimit import RateLimitState
 from ._version import __version__
+from ._watch import MessageWatch
 from .errors import (
     APIConnectionError,
     APIError,
@@ -56,7 +57,37 @@ from .errors import (
     WhatsAppAPIError,
     WhatsAppNotConfiguredError,
 )
+from .filters import FilterOp, between, gt, gte, in_, is_null, like, lt, lte, ne, not_in
 from .models.account import Account, FeatureLimit, Limits, Subscription, Usage, UsageEntry
+from .models.comments import Comment, CommentAdded
+from .models.contacts import (
+    BatchCreateResult,
+    BatchCreateSummary,
+    BatchDeleteResult,
+    Contact,
+    FailedRow,
+    NewContact,
+    SkippedRow,
+)
+from .models.groups import Group, GroupMembershipResult
+from .models.messages import (
+    Button,
+    ContactDefaults,
+    Message,
+    MessageDetail,
+    Row,
+    Section,
+    SentInteractive,
+    SentMedia,
+    SentMessage,
+    SentTemplate,
+    SentText,
+)
+from .models.otp import AuthTemplate, OTPSent, OTPStatus, OTPVerified
+from .models.sources import Source
+from .models.statuses import Status
+from .models.templates import SyncResult, Template
+from .pagination import AsyncPager, Page
 
 if TYPE_CHECKING:
     from . import testing
@@ -67,37 +98,71 @@ __all__ = [
     "APIError",
     "APITimeoutError",
     "Account",
+    "AsyncPager",
+    "AuthTemplate",
     "AuthenticationError",
     "BadRequestError",
+    "BatchCreateResult",
+    "BatchCreateSummary",
+    "BatchDeleteResult",
+    "Button",
     "Client",
     "ClientClosedError",
+    "Comment",
+    "CommentAdded",
     "ConfigurationError",
     "ConflictError",
+    "Contact",
+    "ContactDefaults",
     "ContactOptedOutError",
     "DuplicateResourceError",
+    "FailedRow",
     "FeatureLimit",
     "FeatureLimitExceededError",
     "FeatureNotAvailableError",
+    "FilterOp",
+    "Group",
+    "GroupMembershipResult",
     "IPNotWhitelistedError",
     "InsufficientScopeError",
     "InternalServerError",
     "Limits",
+    "Message",
+    "MessageDetail",
     "MessageSendFailedError",
+    "MessageWatch",
+    "NewContact",
     "NotFoundError",
     "OTPExpiredError",
     "OTPInvalidCodeError",
     "OTPMaxAttemptsError",
     "OTPNotFoundError",
+    "OTPSent",
+    "OTPStatus",
     "OTPVerificationError",
+    "OTPVerified",
     "OutcomeUnknownError",
+    "Page",
     "PaginationError",
     "PermissionDeniedError",
     "RateLimitError",
     "RateLimitState",
     "ResourceConflictError",
+    "Row",
+    "Section",
+    "SentInteractive",
+    "SentMedia",
+    "SentMessage",
+    "SentTemplate",
+    "SentText",
     "ServerError",
     "ServiceUnavailableError",
+    "SkippedRow",
+    "Source",
+    "Status",
     "Subscription",
+    "SyncResult",
+    "Template",
     "TemplateNotFoundError",
     "Timeout",
     "TransportError",
@@ -110,6 +175,16 @@ __all__ = [
     "WhatsAppAPIError",
     "WhatsAppNotConfiguredError",
     "__version__",
+    "between",
+    "gt",
+    "gte",
+    "in_",
+    "is_null",
+    "like",
+    "lt",
+    "lte",
+    "ne",
+    "not_in",
     "testing",
 ]
 
