@@ -205,3 +205,11 @@ def test_local_validation_error_shape() -> None:
     assert exc.status == 422
     assert exc.code == "VALIDATION_ERROR"
     assert exc.fields == {"phone": ["phone is required"]}
+
+
+def test_request_info_masks_phone_numbers_in_text() -> None:
+    info = wacr.errors.RequestInfo("POST", "/comments/919876543210")
+    assert "919876543210" not in str(info)
+    assert "919876543210" not in repr(info)
+    assert str(info).endswith("3210")
+    assert info.path == "/comments/919876543210"

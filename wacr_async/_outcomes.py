@@ -124,7 +124,7 @@ class Progress:
 
     done: int
     total: int | None
-    counts: Mapping[SendStatus, int]
+    counts: Mapping[str, int]
     elapsed: float
 
 
@@ -155,7 +155,7 @@ class SendReport:
                 print(outcome.index, outcome.error)
     """
 
-    counts: Mapping[SendStatus, int]
+    counts: Mapping[str, int]
     total: int | None = None
     failed: tuple[Outcome, ...] = ()
     unknown: tuple[Outcome, ...] = ()
@@ -231,8 +231,9 @@ class ImportReport:
     elapsed: float = 0.0
 
     @property
-    def counts(self) -> dict[ImportStatus, int]:
-        counts = dict.fromkeys(IMPORT_STATUSES, 0)
+    def counts(self) -> dict[str, int]:
+        """Rows by status (every status present, zeros included)."""
+        counts: dict[str, int] = dict.fromkeys(IMPORT_STATUSES, 0)
         for entry in self.entries:
             counts[entry.status] += 1
         return counts

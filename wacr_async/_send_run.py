@@ -177,7 +177,7 @@ class SendRun:
         self._reclaim = frozenset(reclaim)
         self._keep = keep
         self._run_id = uuid.uuid4().hex[:16]
-        self._counts: dict[SendStatus, int] = dict.fromkeys(SEND_STATUSES, 0)
+        self._counts: dict[str, int] = dict.fromkeys(SEND_STATUSES, 0)
         self._kept: dict[str, list[Outcome]] = {"failed": [], "unknown": [], "not_attempted": []}
         self._omitted = 0
         self._out: Channel[Outcome] | None = None

@@ -57,6 +57,8 @@ import time
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from ._logging import mask_path
+
 __all__ = [
     "APIConnectionError",
     "APIError",
@@ -130,9 +132,10 @@ class UnexpectedResponseError(WacrError):
 
 
 class RequestInfo:
-    """What was sent: method, path (no host, no token) and, for sends, a short description.
+    """What was sent: method and path (no host, no token, no body).
 
-    Kept deliberately small and free of secrets so that it can be logged and pickled.
+    Kept deliberately small and free of secrets so that it can be logged; its text form masks
+    phone numbers in the path (``.path`` keeps the real one).
     """
 
     __slots__ = ("method", "path")
@@ -142,10 +145,11 @@ class RequestInfo:
         self.path = path
 
     def __repr__(self) -> str:
-        return f"RequestInfo(method={self.method!r}, path={self.path!r})"
+        return f"RequestInfo(method={self.method!r}, path={mask_path(self.path)!r})"
 
     def __str__(self) -> str:
-        return f"{self.method} {self.path}"
+        # Shown in messages and logs, so phone numbers in paths keep only their last digits.
+        return f"{self.method} {mask_path(self.path)}"
 
 
 class TransportError(WacrError):

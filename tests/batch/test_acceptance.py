@@ -12,9 +12,8 @@ from pathlib import Path
 import pytest
 
 import wacr_async as wacr
-from wacr_async._retry import no_wait
 from wacr_async.batch import SQLiteJournal, TemplateMessage
-from wacr_async.testing import Sandbox
+from wacr_async.testing import Sandbox, no_wait
 
 KILL_JOB = Path(__file__).with_name("kill_job.py")
 

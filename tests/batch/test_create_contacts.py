@@ -217,3 +217,35 @@ async def test_bad_arguments_are_refused(client: wacr.Client) -> None:
     empty = await client.batch.create_contacts([])
     assert empty.entries == ()
     assert empty.ok
+
+
+async def test_rows_the_server_refuses_map_back_to_their_row(
+    sandbox: Sandbox, client: wacr.Client
+) -> None:
+    # country_id is checked by the server only: row 7 is index 2 of the second chunk.
+    rows = [row(n) for n in range(7)] + [row(7, country_id="abc")] + [row(8), row(9)]
+    report = await client.batch.create_contacts(rows, chunk_size=5, concurrency=2)
+
+    by_row = {entry.row: entry for entry in report.entries}
+    assert by_row[7].status == "failed"
+    assert "country_id" in by_row[7].errors
+    assert [by_row[n].status for n in range(10) if n != 7] == ["created"] * 9
+    contact = await client.contacts.get(by_row[8].contact_id or 0)
+    assert contact.phone == row(8)["phone"]
+
+
+async def test_a_chunk_the_server_rolls_back_stops_the_import(
+    sandbox: Sandbox, client: wacr.Client
+) -> None:
+    rows = [row(n) for n in range(3)] + [row(3, country_id="abc")] + [row(n) for n in range(4, 20)]
+    report = await client.batch.create_contacts(
+        rows, chunk_size=5, concurrency=1, continue_on_error=False
+    )
+
+    by_row = {entry.row: entry for entry in report.entries}
+    assert "country_id" in by_row[3].errors
+    assert all(by_row[n].status == "failed" for n in range(5))
+    assert by_row[0].reason == "rolled back with its chunk"
+    assert isinstance(report.stopped_by, wacr.ValidationError)
+    assert report.unread_from == 5
+    assert await stored_phones(client) == []

@@ -1,0 +1,513 @@
+"""``wacr contacts export`` and ``wacr contacts import``."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import AsyncIterator, Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import attrs
+import click
+from rich.table import Table
+
+from .. import filters
+from ..batch import ImportEntry, ImportReport
+from ..models.contacts import Contact
+from ._app import (
+    EXIT_ERROR,
+    EXIT_INCOMPLETE,
+    CliError,
+    Session,
+    Settings,
+    connection_options,
+    describe_error,
+    open_session,
+    run,
+)
+from ._files import CsvRow, CsvSource, OutputFile, count_lines, csv_text
+from ._ui import Ui
+
+__all__ = [
+    "IMPORT_FIELDS",
+    "ImportSummary",
+    "contacts_group",
+    "export_contacts",
+    "import_contacts",
+    "parse_filters",
+]
+
+ExportFormat = Literal["jsonl", "csv"]
+
+# Columns of a CSV export: every contact field but the relations loaded with include=.
+EXPORT_COLUMNS: tuple[str, ...] = tuple(
+    field.name for field in attrs.fields(Contact) if field.name not in ("groups", "source", "status")
+)
+REQUIRED_FIELDS = ("firstname", "lastname", "phone", "type", "source_id", "status_id")
+INTEGER_FIELDS = frozenset({"source_id", "status_id", "country_id", "assigned_id"})
+IMPORT_FIELDS: tuple[str, ...] = (
+    *REQUIRED_FIELDS,
+    "email",
+    "company",
+    "description",
+    "city",
+    "state",
+    "zip",
+    "address",
+    "country_id",
+    "assigned_id",
+)
+# Failed rows listed on screen after an import; the --report file has them all.
+_SHOWN_FAILURES = 10
+
+_OPERATORS = {
+    "gte": filters.gte,
+    "lte": filters.lte,
+    "gt": filters.gt,
+    "lt": filters.lt,
+    "ne": filters.ne,
+    "like": filters.like,
+}
+_LIST_OPERATORS = {"in": filters.in_, "not_in": filters.not_in}
+OPERATOR_NAMES = (*_OPERATORS, *_LIST_OPERATORS, "between", "null")
+
+
+# -- filters ---------------------------------------------------------------------------------
+
+
+def _operator(field: str, op: str, value: str) -> filters.FilterOp:
+    if op in _OPERATORS:
+        return _OPERATORS[op](value)
+    if op in _LIST_OPERATORS:
+        return _LIST_OPERATORS[op]([item.strip() for item in value.split(",")])
+    if op == "between":
+        low, comma, high = value.partition(",")
+        if not comma:
+            raise click.BadParameter(f"{field}:between takes LOW,HIGH (got {value!r})")
+        return filters.between(low.strip(), high.strip())
+    if op == "null":
+        if value.lower() not in ("true", "false"):
+            raise click.BadParameter(f"{field}:null takes true or false (got {value!r})")
+        return filters.is_null(value.lower() == "true")
+    raise click.BadParameter(
+        f"unknown operator {op!r} in {field}:{op}; use one of {', '.join(OPERATOR_NAMES)}"
+    )
+
+
+def parse_filters(texts: Sequence[str]) -> dict[str, Any]:
+    """``field=value`` (exact) and ``field:op=value`` options as a filter mapping.
+
+    Example::
+
+        parse_filters(["type=lead", "created_at:gte=2025-01-01"])
+        # {"type": "lead", "created_at": wacr.gte("2025-01-01")}
+    """
+    exact: dict[str, str] = {}
+    ops: dict[str, list[filters.FilterOp]] = {}
+    for text in texts:
+        target, equals, value = text.partition("=")
+        field, colon, op = target.partition(":")
+        field = field.strip()
+        if not equals or not field:
+            raise click.BadParameter(
+                f"{text!r}: write field=value or field:op=value (e.g. created_at:gte=2025-01-01)"
+            )
+        if colon:
+            ops.setdefault(field, []).append(_operator(field, op.strip().lower(), value))
+        elif field in exact:
+            raise click.BadParameter(f"{field} is given two exact values")
+        else:
+            exact[field] = value
+    both = sorted(set(exact) & set(ops))
+    if both:
+        raise click.BadParameter(f"{both[0]} has both an exact value and an operator")
+    return {**exact, **{field: items[0] if len(items) == 1 else items for field, items in ops.items()}}
+
+
+# -- export ----------------------------------------------------------------------------------
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def contact_json(contact: Contact) -> dict[str, Any]:
+    """A contact as JSON: None relations left out, timestamps in ISO 8601."""
+    data = attrs.asdict(contact, value_serializer=lambda _inst, _field, value: _plain(value))
+    for relation in ("groups", "source", "status"):
+        if data.get(relation) is None:
+            data.pop(relation, None)
+    return data
+
+
+def _csv_cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return ",".join(str(item) for item in value)
+    return _plain(value)
+
+
+def _page_text(items: Sequence[Contact], fmt: ExportFormat) -> str:
+    if fmt == "jsonl":
+        return "".join(json.dumps(contact_json(c), ensure_ascii=False) + "\n" for c in items)
+    return csv_text([[_csv_cell(getattr(c, name)) for name in EXPORT_COLUMNS] for c in items])
+
+
+async def export_contacts(
+    session: Session,
+    out: OutputFile,
+    ui: Ui,
+    *,
+    fmt: ExportFormat = "jsonl",
+    filter: Mapping[str, Any] | None = None,
+    sort: str = "id",
+    search: str | None = None,
+) -> int:
+    """Stream every matching contact to ``out`` a page at a time; returns how many.
+
+    Only one page is held at a time (and the next one in flight), so memory does not grow
+    with the number of contacts. The default order, ascending id, puts contacts created
+    during the export after the reader's position, so none is written twice.
+    """
+    pager = session.client.contacts.list(per_page=100, sort=sort, search=search, filter=filter)
+    written = 0
+    if fmt == "csv":
+        await out.write(csv_text([EXPORT_COLUMNS]))
+    with ui.track(f"Exporting contacts to {out.name}") as bar:
+        async for page in pager.pages():
+            if page.total is not None:
+                bar.set_total(page.total)
+            await out.write(_page_text(page.items, fmt))
+            written += len(page.items)
+            bar.advance(len(page.items))
+        bar.set_total(written)
+    return written
+
+
+# -- import ----------------------------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class ImportSummary:
+    """An import's report plus what the CSV itself got wrong (rows never sent)."""
+
+    report: ImportReport
+    lines: Sequence[int]  # the CSV line of each row given to the import, by row index
+    malformed: Sequence[CsvRow]
+    path: Path
+
+    @property
+    def counts(self) -> dict[str, int]:
+        counts: dict[str, int] = dict(self.report.counts)
+        counts["failed"] += len(self.malformed)
+        return counts
+
+    @property
+    def ok(self) -> bool:
+        return self.report.ok and not self.malformed
+
+    def line_of(self, row: int) -> int:
+        return self.lines[row] if 0 <= row < len(self.lines) else -1
+
+
+def _contact_row(row: CsvRow, columns: Sequence[str], defaults: Mapping[str, Any]) -> dict[str, Any]:
+    body: dict[str, Any] = {}
+    for name in columns:
+        value = (row.values.get(name) or "").strip()
+        if not value:
+            continue
+        # Ids become integers; anything else is passed on, and the row is reported failed.
+        body[name] = int(value) if name in INTEGER_FIELDS and value.isdigit() else value
+    for name, value in defaults.items():
+        body.setdefault(name, value)
+    return body
+
+
+def _errors_text(errors: Mapping[str, Sequence[str]]) -> str:
+    return "; ".join(f"{field}: {' '.join(messages)}" for field, messages in errors.items())
+
+
+async def import_contacts(
+    session: Session,
+    path: str | os.PathLike[str],
+    ui: Ui,
+    *,
+    chunk_size: int = 100,
+    concurrency: int = 4,
+    skip_duplicates: bool = True,
+    defaults: Mapping[str, Any] | None = None,
+) -> ImportSummary:
+    """Create a contact for each CSV row, in chunks of ``POST /contacts/batch``.
+
+    Column names are contact fields (``firstname``, ``lastname``, ``phone``, ``type``,
+    ``source_id``, ``status_id``, ``email``, …); ``defaults`` fills a field a row leaves
+    empty or the file lacks. Other columns are ignored, with a warning.
+    """
+    defaults = dict(defaults or {})
+    lines: list[int] = []
+    malformed: list[CsvRow] = []
+    async with CsvSource(path) as source:
+        missing = [name for name in source.missing(REQUIRED_FIELDS) if name not in defaults]
+        if missing:
+            raise CliError(
+                f"{path}: no column {', '.join(missing)} "
+                f"(found: {', '.join(source.columns) or 'none'})"
+            )
+        used = [name for name in source.columns if name in IMPORT_FIELDS]
+        ignored = [name for name in source.columns if name and name not in IMPORT_FIELDS]
+        if ignored:
+            ui.warn(f"ignoring columns that are not contact fields: {', '.join(ignored)}")
+        total = max(0, await count_lines(path) - 1)
+        with ui.track(f"Importing {Path(path).name}", total=total) as bar:
+
+            async def rows() -> AsyncIterator[dict[str, Any]]:
+                async for row in source.rows():
+                    bar.advance()
+                    if row.extra:
+                        malformed.append(row)
+                        continue
+                    lines.append(row.line)
+                    yield _contact_row(row, used, defaults)
+
+            report = await session.client.batch.create_contacts(
+                rows(),
+                chunk_size=chunk_size,
+                concurrency=concurrency,
+                skip_duplicates=skip_duplicates,
+            )
+            bar.set_total(bar.done)
+    return ImportSummary(report=report, lines=lines, malformed=malformed, path=Path(path))
+
+
+def import_table(summary: ImportSummary) -> Table:
+    table = Table(title=f"Import of {summary.path.name}", title_justify="left")
+    table.add_column("outcome")
+    table.add_column("rows", justify="right")
+    for status, count in summary.counts.items():
+        if count or status in ("created", "skipped", "failed"):
+            table.add_row(status, f"{count:,}")
+    table.add_row("elapsed", f"{summary.report.elapsed:.1f} s")
+    return table
+
+
+def _malformed_reason(row: CsvRow) -> str:
+    return f"malformed CSV row: {len(row.extra)} value(s) beyond the header"
+
+
+def _why(entry: ImportEntry) -> str:
+    if entry.errors:
+        return _errors_text(entry.errors)
+    if entry.error is not None:
+        return describe_error(entry.error)
+    return entry.reason or ""
+
+
+def import_rows(summary: ImportSummary) -> list[tuple[int, str, int | None, str]]:
+    """(line, status, contact_id, why) for every row of the file, in file order."""
+    rows: list[tuple[int, str, int | None, str]] = [
+        (row.line, "failed", None, _malformed_reason(row)) for row in summary.malformed
+    ]
+    rows.extend(
+        (summary.line_of(entry.row), entry.status, entry.contact_id, _why(entry))
+        for entry in summary.report.entries
+    )
+    rows.sort(key=lambda row: row[0])
+    return rows
+
+
+async def write_import_report(summary: ImportSummary, path: str) -> None:
+    """Every row's fate, as CSV: line, status, contact_id, reason."""
+    rows = import_rows(summary)
+    async with OutputFile(path) as out:
+        await out.write(csv_text([("line", "status", "contact_id", "reason")]))
+        for start in range(0, len(rows), 1000):
+            block = rows[start : start + 1000]
+            await out.write(csv_text([(l, s, c or "", w) for l, s, c, w in block]))
+
+
+def show_import(ui: Ui, summary: ImportSummary) -> None:
+    ui.show(import_table(summary))
+    failures = [row for row in import_rows(summary) if row[1] not in ("created", "skipped")]
+    for line, status, _, why in failures[:_SHOWN_FAILURES]:
+        ui.note(f"  line {line}: {status}: {why}")
+    if len(failures) > _SHOWN_FAILURES:
+        ui.note(f"  … and {len(failures) - _SHOWN_FAILURES:,} more (see --report)")
+
+
+# -- commands --------------------------------------------------------------------------------
+
+
+@click.group("contacts")
+def contacts_group() -> None:
+    """Export and import contacts."""
+
+
+@contacts_group.command("export")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["jsonl", "csv"]),
+    default="jsonl",
+    show_default=True,
+    help="JSON lines (every field) or CSV (one column per field).",
+)
+@click.option(
+    "--filter",
+    "filter_texts",
+    multiple=True,
+    metavar="FIELD[:OP]=VALUE",
+    help="Repeatable. type=lead, created_at:gte=2025-01-01, status_id:in=1,2; "
+    "operators: " + ", ".join(OPERATOR_NAMES) + ".",
+)
+@click.option("--search", help="Match first/last name, email, phone or company.")
+@click.option(
+    "--sort",
+    default="id",
+    show_default=True,
+    help="Fields, comma-separated; '-' for descending (e.g. -created_at).",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, writable=True, allow_dash=True),
+    default="-",
+    help="File to write (default: stdout).",
+)
+@connection_options
+@click.pass_obj
+def export_command(
+    settings: Settings,
+    fmt: ExportFormat,
+    filter_texts: tuple[str, ...],
+    search: str | None,
+    sort: str,
+    output: str,
+) -> None:
+    """Write every contact (or those matching --filter) as JSON lines or CSV.
+
+    Streams page by page with constant memory. Example:
+
+        wacr contacts export --filter type=lead --filter created_at:gte=2025-01-01 -o leads.jsonl
+    """
+    filter = parse_filters(filter_texts)
+    run(_export, settings, output, fmt=fmt, filter=filter, sort=sort, search=search)
+
+
+async def _export(
+    settings: Settings,
+    output: str,
+    *,
+    fmt: ExportFormat,
+    filter: dict[str, Any],
+    sort: str,
+    search: str | None,
+) -> int:
+    ui = settings.ui()
+    started = time.monotonic()
+    async with open_session(settings) as session, OutputFile(output) as out:
+        count = await export_contacts(
+            session, out, ui, fmt=fmt, filter=filter or None, sort=sort, search=search
+        )
+    ui.note(f"Exported {count:,} contacts to {out.name} in {time.monotonic() - started:.1f} s")
+    return 0
+
+
+@contacts_group.command("import")
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, readable=True))
+@click.option("--chunk-size", type=click.IntRange(1, 1000), default=100, show_default=True)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 64),
+    default=4,
+    show_default=True,
+    help="Chunks in flight at once.",
+)
+@click.option(
+    "--report",
+    "report_path",
+    type=click.Path(dir_okay=False, writable=True, allow_dash=True),
+    help="Write every row's outcome (line, status, contact_id, reason) to this CSV.",
+)
+@click.option("--type", "contact_type", type=click.Choice(["lead", "customer", "guest"]))
+@click.option("--source-id", type=click.IntRange(min=1), help="For rows without source_id.")
+@click.option("--status-id", type=click.IntRange(min=1), help="For rows without status_id.")
+@click.option(
+    "--fail-duplicates",
+    is_flag=True,
+    help="Report phones that already exist as failed instead of skipped.",
+)
+@connection_options
+@click.pass_obj
+def import_command(
+    settings: Settings,
+    csv_file: str,
+    chunk_size: int,
+    concurrency: int,
+    report_path: str | None,
+    contact_type: str | None,
+    source_id: int | None,
+    status_id: int | None,
+    fail_duplicates: bool,
+) -> None:
+    """Create contacts from a CSV file with a header row.
+
+    Columns are contact fields: firstname, lastname, phone, type, source_id, status_id
+    (required; --type/--source-id/--status-id fill them in), email, company, city, ….
+    Rows are checked before sending; bad rows are reported, not sent. Exit status 3 when
+    some rows were not created (failed or unknown); duplicates are skipped.
+    """
+    defaults: dict[str, Any] = {}
+    if contact_type is not None:
+        defaults["type"] = contact_type
+    if source_id is not None:
+        defaults["source_id"] = source_id
+    if status_id is not None:
+        defaults["status_id"] = status_id
+    run(
+        _import,
+        settings,
+        csv_file,
+        chunk_size=chunk_size,
+        concurrency=concurrency,
+        report_path=report_path,
+        defaults=defaults,
+        skip_duplicates=not fail_duplicates,
+    )
+
+
+async def _import(
+    settings: Settings,
+    csv_file: str,
+    *,
+    chunk_size: int,
+    concurrency: int,
+    report_path: str | None,
+    defaults: dict[str, Any],
+    skip_duplicates: bool,
+) -> int:
+    ui = settings.ui()
+    async with open_session(settings) as session:
+        summary = await import_contacts(
+            session,
+            csv_file,
+            ui,
+            chunk_size=chunk_size,
+            concurrency=concurrency,
+            skip_duplicates=skip_duplicates,
+            defaults=defaults,
+        )
+    show_import(ui, summary)
+    if report_path is not None:
+        await write_import_report(summary, report_path)
+        ui.note(f"Report written to {report_path}")
+    stopped = summary.report.stopped_by
+    if stopped is not None:
+        ui.note(f"Error: the import stopped: {describe_error(stopped)}")
+        return EXIT_ERROR
+    return 0 if summary.ok else EXIT_INCOMPLETE

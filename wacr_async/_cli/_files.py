@@ -1,0 +1,191 @@
+"""Reading CSV rows and writing output files without blocking the event loop.
+
+Files are read and written a block at a time in a worker thread, so a job over millions of
+rows keeps the loop free for its requests and holds only one block in memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import os
+import sys
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any
+
+import attrs
+
+__all__ = ["CsvRow", "CsvSource", "OutputFile", "count_lines", "csv_text"]
+
+_BLOCK_ROWS = 500
+_COUNT_CHUNK = 1 << 20
+
+
+@attrs.frozen(slots=True)
+class CsvRow:
+    """One data row: its values by column, and the file line it started on.
+
+    ``extra`` holds values beyond the header's columns (a malformed row) and is empty for a
+    well-formed one.
+    """
+
+    line: int
+    values: dict[str, str]
+    extra: tuple[str, ...] = ()
+
+
+class CsvSource:
+    """A CSV file with a header row, read lazily.
+
+    Example::
+
+        async with CsvSource(path) as source:
+            print(source.columns)
+            async for row in source.rows():
+                ...
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self.columns: list[str] = []
+        self._file: IO[str] | None = None
+        self._reader: Any = None
+
+    async def __aenter__(self) -> CsvSource:
+        await asyncio.to_thread(self._open)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._file is not None:
+            self._file.close()
+
+    def _open(self) -> None:
+        # utf-8-sig: spreadsheets often start the file with a byte-order mark.
+        self._file = open(self.path, newline="", encoding="utf-8-sig")  # noqa: SIM115
+        self._reader = csv.reader(self._file)
+        header = next(self._reader, None)
+        if header is None:
+            raise ValueError(f"{self.path} is empty: a CSV with a header row was expected")
+        self.columns = [name.strip() for name in header]
+
+    def _read_block(self) -> list[CsvRow]:
+        block: list[CsvRow] = []
+        reader = self._reader
+        width = len(self.columns)
+        for _ in range(_BLOCK_ROWS):
+            line = reader.line_num + 1
+            cells = next(reader, None)
+            if cells is None:
+                break
+            if not any(cell.strip() for cell in cells):
+                continue  # a blank line
+            values = dict(zip(self.columns, cells, strict=False))
+            block.append(CsvRow(line, values, tuple(cells[width:])))
+        return block
+
+    async def rows(self) -> AsyncIterator[CsvRow]:
+        """Every data row in file order, blank lines left out."""
+        while True:
+            block = await asyncio.to_thread(self._read_block)
+            if not block:
+                return
+            for row in block:
+                yield row
+
+    def missing(self, required: Sequence[str]) -> list[str]:
+        return [name for name in required if name not in self.columns]
+
+
+def _count_lines(path: Path) -> int:
+    count = 0
+    last = b"\n"
+    with open(path, "rb") as file:
+        while chunk := file.read(_COUNT_CHUNK):
+            count += chunk.count(b"\n")
+            last = chunk[-1:]
+    return count + (last != b"\n")
+
+
+async def count_lines(path: str | os.PathLike[str]) -> int:
+    """The number of lines of a file (a progress total; read in a thread)."""
+    return await asyncio.to_thread(_count_lines, Path(path))
+
+
+class OutputFile:
+    """Text written a block at a time, to a file or to stdout (``-`` or None).
+
+    With ``atomic`` (the default) a file is written under a temporary name and renamed at
+    the end, so a failed run never leaves a half-written file under the wanted name; a
+    report is better written as it goes (``atomic=False``), so that an interrupted job
+    still has one.
+
+    Example::
+
+        async with OutputFile("contacts.jsonl") as out:
+            await out.write(text)
+    """
+
+    def __init__(self, path: str | os.PathLike[str] | None, *, atomic: bool = True) -> None:
+        self.path = None if path is None or os.fspath(path) == "-" else Path(path)
+        self.atomic = atomic
+        self._partial: Path | None = None
+        self._file: IO[str] | None = None
+
+    @property
+    def name(self) -> str:
+        return "stdout" if self.path is None else str(self.path)
+
+    async def __aenter__(self) -> OutputFile:
+        if self.path is not None:
+            self._partial = (
+                self.path.with_name(self.path.name + ".part") if self.atomic else self.path
+            )
+            self._file = await asyncio.to_thread(
+                open, self._partial, "w", newline="", encoding="utf-8"
+            )
+        return self
+
+    async def write(self, text: str) -> None:
+        if not text:
+            return
+        if self._file is None:
+            await asyncio.to_thread(_write_stdout, text)
+        else:
+            await asyncio.to_thread(self._file.write, text)
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._file is None or self._partial is None or self.path is None:
+            return
+        file, partial, path = self._file, self._partial, self.path
+        await asyncio.to_thread(file.close)
+        if partial == path:
+            return
+        if exc is None:
+            await asyncio.to_thread(os.replace, partial, path)
+        else:
+            await asyncio.to_thread(partial.unlink, missing_ok=True)
+
+
+def _write_stdout(text: str) -> None:
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
+
+def csv_text(rows: Sequence[Sequence[Any]]) -> str:
+    """Rows as CSV text (``\\r\\n`` line ends, as the csv module writes them)."""
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(rows)
+    return buffer.getvalue()
