@@ -25,7 +25,7 @@ from typing import Any, Literal, Protocol, TypeAlias, runtime_checkable
 
 import attrs
 
-from .errors import WacrError
+from .errors import JournalError
 
 __all__ = [
     "EntryStatus",
@@ -52,10 +52,6 @@ CREATE TABLE IF NOT EXISTS items (
 """
 # Commands executed in one transaction at most; more wait for the next one.
 _MAX_GROUP = 2048
-
-
-class JournalError(WacrError):
-    """The journal could not be read or written; the run stops rather than risk resending."""
 
 
 @attrs.frozen(kw_only=True, slots=True)

@@ -38,6 +38,7 @@ reopens, so the retry itself does not sleep (see ``_ratelimit``).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import random
 from collections.abc import Awaitable, Callable, Generator, Iterator
@@ -161,6 +162,31 @@ def _server_wait(exc: RateLimitError) -> float | None:
     return exc.retry_after
 
 
+class _Delays:
+    """The wait before each retry of one call: the server's wait after a 429, else backoff."""
+
+    __slots__ = ("backoffs", "rate_limit_wait")
+
+    def __init__(self, rate_limit_wait: Callable[[RateLimitError], float | None]) -> None:
+        self.rate_limit_wait = rate_limit_wait
+        self.backoffs = 0
+
+    def after(self, exc: BaseException | None) -> float:
+        if isinstance(exc, RateLimitError):
+            delay = self.rate_limit_wait(exc)
+            if delay is not None:
+                return delay
+        delay = backoff_delay(self.backoffs)
+        self.backoffs += 1
+        return delay
+
+    def generator(self) -> Generator[float, BaseException | None, None]:
+        # backoff sends each failure in and sleeps for the value that comes out.
+        exc = yield 0.0
+        while True:
+            exc = yield self.after(exc)
+
+
 async def call_with_retries(
     attempt: Callable[[], Awaitable[T]],
     *,
@@ -179,20 +205,20 @@ async def call_with_retries(
 
         payload = await call_with_retries(send_once, safety="read", max_retries=2)
     """
-    budget = _Budget(safety, max_retries)
+    # Most calls succeed at once: only a failure pays for the retry machinery.
+    try:
+        return await attempt()
+    except WacrError as exc:
+        budget = _Budget(safety, max_retries)
+        if budget.give_up(exc):
+            raise
+        first_failure = exc
 
-    def waits() -> Generator[float, BaseException | None, None]:
-        # backoff sends each failure in and sleeps for the value that comes out.
-        exc = yield 0.0
-        backoffs = 0
-        while True:
-            delay: float | None = None
-            if isinstance(exc, RateLimitError):
-                delay = rate_limit_wait(exc)
-            if delay is None:
-                delay = backoff_delay(backoffs)
-                backoffs += 1
-            exc = yield delay
+    delays = _Delays(rate_limit_wait)
+    wait = delays.after(first_failure)
+    if on_retry is not None:
+        on_retry(first_failure, wait)
+    await asyncio.sleep(wait)
 
     def _on_backoff(details: Details) -> None:
         exc = details.get("exception")
@@ -200,7 +226,7 @@ async def call_with_retries(
             on_retry(exc, float(details.get("wait", 0.0)))
 
     retrying = backoff.on_exception(
-        waits,
+        delays.generator,
         WacrError,
         max_tries=None,
         giveup=budget.give_up,

@@ -7,6 +7,7 @@ The tree::
     ├── ClientClosedError               a call on a client after ``aclose()``
     ├── PaginationError                 pages that contradict themselves (empty, yet 'has more')
     ├── UnexpectedResponseError         a success answer whose body cannot be read as documented
+    ├── JournalError                    a batch journal could not be read or written
     ├── TransportError                  no usable HTTP answer
     │   ├── APIConnectionError          could not connect; the request never left
     │   ├── APITimeoutError             no answer in time (``sent`` says whether it may have left)
@@ -73,6 +74,7 @@ __all__ = [
     "FeatureLimitExceededError",
     "FeatureNotAvailableError",
     "IPNotWhitelistedError",
+    "JournalError",
     "InsufficientScopeError",
     "InternalServerError",
     "MessageSendFailedError",
@@ -129,6 +131,10 @@ class UnexpectedResponseError(WacrError):
         super().__init__(message)
         self.status = status
         self.body_snippet = body_snippet
+
+
+class JournalError(WacrError):
+    """The journal could not be read or written; the run stops rather than risk resending."""
 
 
 class RequestInfo:

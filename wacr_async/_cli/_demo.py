@@ -1,0 +1,216 @@
+"""``wacr demo``: the whole SDK in under a minute, against an in-process sandbox.
+
+It seeds a sandbox, imports contacts from a generated CSV, bulk-sends a template message to
+each of them under a rate limit, exports the contacts again, and prints what happened. A few
+problems are planted on purpose (duplicate phones, bad rows, opted-out and undeliverable
+recipients) so that the reports have something to report.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import tempfile
+import time
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from ._app import Settings, open_session, run
+from ._contacts import export_contacts, import_contacts, show_import
+from ._files import CsvSource, OutputFile, count_lines
+from ._send import send_specs, send_table, specs_from_csv, template_spec_maker
+from ._ui import Ui
+
+__all__ = ["demo_command", "run_demo"]
+
+EXISTING_CONTACTS = 200
+_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday")
+_NAMES = ("Ada", "Grace", "Alan", "Linus", "Barbara", "Ken", "Margaret", "Dennis")
+
+
+def _phone(n: int) -> str:
+    return f"+1444{n:07d}"
+
+
+def _is_duplicate(n: int) -> bool:
+    return n % 100 == 37
+
+
+def _is_bad(n: int) -> bool:
+    return n % 200 == 53
+
+
+def _opts_out(n: int) -> bool:
+    return n % 250 == 11
+
+
+def _undeliverable(n: int) -> bool:
+    return n % 500 == 99
+
+
+def write_contacts_csv(path: Path, count: int) -> None:
+    """``count`` rows; about 1% repeat an existing contact's phone, 0.5% are invalid."""
+    with open(path, "w", newline="", encoding="utf-8") as file:
+        writer = csv.writer(file)
+        writer.writerow(
+            ("firstname", "lastname", "phone", "type", "source_id", "status_id", "email", "order")
+        )
+        for n in range(count):
+            phone = _phone(count + n // 100) if _is_duplicate(n) else _phone(n)
+            email = "not-an-email" if _is_bad(n) else f"customer{n}@example.com"
+            writer.writerow(
+                (_NAMES[n % 8], f"Customer{n}", phone, "lead", 1, 1, email, f"A-{10_000 + n}")
+            )
+
+
+def _step(ui: Ui, text: str) -> None:
+    ui.err.print(f"[green]✓[/green] {text}", highlight=False)
+
+
+async def run_demo(
+    workdir: Path,
+    *,
+    contacts: int,
+    rate_limit: int,
+    window: float,
+    concurrency: int,
+    ui: Ui,
+) -> int:
+    from ..testing import Sandbox
+
+    started = time.monotonic()
+    async with Sandbox(rate_limit=(rate_limit, window)) as sandbox:
+        ui.note(
+            f"WA.cr demo against an in-process sandbox at {sandbox.url} "
+            f"(rate limit: {rate_limit} calls per {window:g} s)"
+        )
+        for n in range(EXISTING_CONTACTS):
+            phone = _phone(contacts + n)
+            sandbox.add_contact(firstname="Existing", lastname=f"Contact{n}", phone=phone)
+        _step(ui, f"Seeded {EXISTING_CONTACTS} contacts, lead sources, statuses and templates")
+
+        contacts_csv = workdir / "contacts.csv"
+        await asyncio.to_thread(write_contacts_csv, contacts_csv, contacts)
+        _step(ui, f"Generated {contacts_csv} ({contacts:,} rows)")
+
+        async with open_session(Settings(), sandbox=sandbox) as session:
+            imported = await import_contacts(session, contacts_csv, ui, chunk_size=100)
+            _step(ui, f"Imported contacts: {imported.report}")
+
+            # Some customers opt out and some numbers bounce, as in real life.
+            for n in range(contacts):
+                if not _is_duplicate(n) and _opts_out(n):
+                    sandbox.opt_out(_phone(n))
+                if _undeliverable(n):
+                    sandbox.fail_sends_to(_phone(n))
+
+            async with CsvSource(contacts_csv) as source:
+                maker = template_spec_maker(
+                    source, "order_update", "en", ["{order}", _DAYS[0]], None
+                )
+                lines: dict[int, int] = {}
+                malformed: list[int] = []
+                sent = await send_specs(
+                    session,
+                    specs_from_csv(source, maker, lines, malformed),
+                    ui,
+                    total=max(0, await count_lines(contacts_csv) - 1),
+                    journal=str(workdir / "send-journal.sqlite"),
+                    concurrency=concurrency,
+                    lines=lines,
+                    description="Sending order_update",
+                )
+            _step(ui, f"Sent template messages: {sent.report or 'interrupted'}")
+            if sent.interrupted or sent.error is not None:
+                ui.show(send_table(sent))
+                return 130 if sent.interrupted else 1
+
+            export_path = workdir / "contacts-export.jsonl"
+            async with OutputFile(export_path) as out:
+                exported = await export_contacts(session, out, ui)
+            _step(ui, f"Exported {exported:,} contacts to {export_path}")
+
+            rate_limited = session.statuses[429]
+
+    show_import(ui, imported)
+    ui.show(send_table(sent, title="Bulk send of order_update"))
+    ui.show(_totals(exported, rate_limited, time.monotonic() - started))
+    return 0
+
+
+def _totals(exported: int, rate_limited: int, elapsed: float) -> Table:
+    table = Table(title="Demo", title_justify="left", show_header=False)
+    table.add_column("what", style="bold")
+    table.add_column("value", justify="right")
+    table.add_row("contacts exported", f"{exported:,}")
+    table.add_row("429 answers, whole demo", f"{rate_limited:,}")
+    table.add_row("demo took", f"{elapsed:.1f} s")
+    return table
+
+
+@click.command("demo")
+@click.option(
+    "--contacts",
+    type=click.IntRange(1, 100_000),
+    default=1000,
+    show_default=True,
+    help="Contacts to import and message.",
+)
+@click.option(
+    "--rate-limit",
+    type=click.IntRange(min=1),
+    default=100,
+    show_default=True,
+    help="Sandbox calls per window per token.",
+)
+@click.option(
+    "--window",
+    type=click.FloatRange(min=0.5),
+    default=2.0,
+    show_default=True,
+    help="Sandbox rate-limit window in seconds.",
+)
+@click.option("--concurrency", type=click.IntRange(1, 256), default=16, show_default=True)
+@click.option(
+    "--keep",
+    type=click.Path(file_okay=False, writable=True),
+    help="Write the CSV, journal and export here and keep them (default: a temporary folder).",
+)
+@click.option("--no-progress", is_flag=True, help="Do not show progress bars.")
+def demo_command(
+    contacts: int,
+    rate_limit: int,
+    window: float,
+    concurrency: int,
+    keep: str | None,
+    no_progress: bool,
+) -> None:
+    """Try everything in under a minute: no token, no network.
+
+    Starts a sandbox in this process, imports contacts from a generated CSV, bulk-sends a
+    template message to each under the sandbox's rate limit, exports the contacts, and
+    prints a summary. A few failures are planted on purpose.
+    """
+    ui = Ui("off" if no_progress else "auto")
+    if keep is not None:
+        workdir = Path(keep)
+        workdir.mkdir(parents=True, exist_ok=True)
+        run(_demo, workdir, contacts, rate_limit, window, concurrency, ui)
+        return
+    with tempfile.TemporaryDirectory(prefix="wacr-demo-") as folder:
+        run(_demo, Path(folder), contacts, rate_limit, window, concurrency, ui)
+
+
+async def _demo(
+    workdir: Path, contacts: int, rate_limit: int, window: float, concurrency: int, ui: Ui
+) -> int:
+    return await run_demo(
+        workdir,
+        contacts=contacts,
+        rate_limit=rate_limit,
+        window=window,
+        concurrency=concurrency,
+        ui=ui,
+    )
