@@ -7,28 +7,14 @@ Needs the ``cli`` extra (click and rich)::
     wacr --sandbox account          # any command against an in-process sandbox
     WACR_TOKEN=wm_… wacr contacts export --filter type=lead -o leads.jsonl
 
-Commands: ``account``, ``contacts export``, ``contacts import``, ``send text``,
+Importing this module without click and rich raises an ImportError that says to install the
+extra. Commands: ``account``, ``contacts export``, ``contacts import``, ``send text``,
 ``send template``, ``messages tail``, ``sandbox``, ``demo``. Errors print one line and set a
 non-zero exit status (1 error, 2 usage, 3 a job that did not get everything through, 130
 interrupted).
 """
 
 from __future__ import annotations
-
-import os
-import sys
-
-_INSTALL_HINT = "The wacr command needs click and rich: pip install 'wacr-async[cli]'"
-
-try:
-    import click  # noqa: F401
-    import rich  # noqa: F401
-except ImportError as exc:  # pragma: no cover - exercised in a subprocess test
-    if os.path.basename(sys.argv[0]).split(".")[0] in ("wacr", "wacr-script"):
-        # Run as the console script: one line, no traceback.
-        print(f"Error: {_INSTALL_HINT}", file=sys.stderr)
-        raise SystemExit(1) from None
-    raise ImportError(f"{_INSTALL_HINT} ({exc})") from exc
 
 from ._cli._account import account_command
 from ._cli._app import root

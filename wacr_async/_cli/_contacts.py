@@ -43,8 +43,9 @@ __all__ = [
 ExportFormat = Literal["jsonl", "csv"]
 
 # Columns of a CSV export: every contact field but the relations loaded with include=.
+_RELATIONS = ("groups", "source", "status")
 EXPORT_COLUMNS: tuple[str, ...] = tuple(
-    field.name for field in attrs.fields(Contact) if field.name not in ("groups", "source", "status")
+    field.name for field in attrs.fields(Contact) if field.name not in _RELATIONS
 )
 REQUIRED_FIELDS = ("firstname", "lastname", "phone", "type", "source_id", "status_id")
 INTEGER_FIELDS = frozenset({"source_id", "status_id", "country_id", "assigned_id"})
@@ -124,7 +125,10 @@ def parse_filters(texts: Sequence[str]) -> dict[str, Any]:
     both = sorted(set(exact) & set(ops))
     if both:
         raise click.BadParameter(f"{both[0]} has both an exact value and an operator")
-    return {**exact, **{field: items[0] if len(items) == 1 else items for field, items in ops.items()}}
+    combined: dict[str, Any] = dict(exact)
+    for field, items in ops.items():
+        combined[field] = items[0] if len(items) == 1 else items
+    return combined
 
 
 # -- export ----------------------------------------------------------------------------------
@@ -137,7 +141,7 @@ def _plain(value: Any) -> Any:
 def contact_json(contact: Contact) -> dict[str, Any]:
     """A contact as JSON: None relations left out, timestamps in ISO 8601."""
     data = attrs.asdict(contact, value_serializer=lambda _inst, _field, value: _plain(value))
-    for relation in ("groups", "source", "status"):
+    for relation in _RELATIONS:
         if data.get(relation) is None:
             data.pop(relation, None)
     return data
@@ -216,7 +220,9 @@ class ImportSummary:
         return self.lines[row] if 0 <= row < len(self.lines) else -1
 
 
-def _contact_row(row: CsvRow, columns: Sequence[str], defaults: Mapping[str, Any]) -> dict[str, Any]:
+def _contact_row(
+    row: CsvRow, columns: Sequence[str], defaults: Mapping[str, Any]
+) -> dict[str, Any]:
     body: dict[str, Any] = {}
     for name in columns:
         value = (row.values.get(name) or "").strip()
@@ -242,12 +248,14 @@ async def import_contacts(
     concurrency: int = 4,
     skip_duplicates: bool = True,
     defaults: Mapping[str, Any] | None = None,
+    other_columns: Sequence[str] = (),
 ) -> ImportSummary:
     """Create a contact for each CSV row, in chunks of ``POST /contacts/batch``.
 
     Column names are contact fields (``firstname``, ``lastname``, ``phone``, ``type``,
     ``source_id``, ``status_id``, ``email``, …); ``defaults`` fills a field a row leaves
-    empty or the file lacks. Other columns are ignored, with a warning.
+    empty or the file lacks. Other columns are ignored, with a warning unless named in
+    ``other_columns`` (columns the caller uses for something else).
     """
     defaults = dict(defaults or {})
     lines: list[int] = []
@@ -260,7 +268,11 @@ async def import_contacts(
                 f"(found: {', '.join(source.columns) or 'none'})"
             )
         used = [name for name in source.columns if name in IMPORT_FIELDS]
-        ignored = [name for name in source.columns if name and name not in IMPORT_FIELDS]
+        ignored = [
+            name
+            for name in source.columns
+            if name and name not in IMPORT_FIELDS and name not in other_columns
+        ]
         if ignored:
             ui.warn(f"ignoring columns that are not contact fields: {', '.join(ignored)}")
         total = max(0, await count_lines(path) - 1)
@@ -328,7 +340,9 @@ async def write_import_report(summary: ImportSummary, path: str) -> None:
         await out.write(csv_text([("line", "status", "contact_id", "reason")]))
         for start in range(0, len(rows), 1000):
             block = rows[start : start + 1000]
-            await out.write(csv_text([(l, s, c or "", w) for l, s, c, w in block]))
+            await out.write(
+                csv_text([(line, status, cid or "", why) for line, status, cid, why in block])
+            )
 
 
 def show_import(ui: Ui, summary: ImportSummary) -> None:
@@ -393,7 +407,9 @@ def export_command(
 
     Streams page by page with constant memory. Example:
 
-        wacr contacts export --filter type=lead --filter created_at:gte=2025-01-01 -o leads.jsonl
+    \b
+        wacr contacts export --filter type=lead \\
+            --filter created_at:gte=2025-01-01 -o leads.jsonl
     """
     filter = parse_filters(filter_texts)
     run(_export, settings, output, fmt=fmt, filter=filter, sort=sort, search=search)

@@ -96,7 +96,9 @@ async def run_demo(
         _step(ui, f"Generated {contacts_csv} ({contacts:,} rows)")
 
         async with open_session(Settings(), sandbox=sandbox) as session:
-            imported = await import_contacts(session, contacts_csv, ui, chunk_size=100)
+            imported = await import_contacts(
+                session, contacts_csv, ui, chunk_size=100, other_columns=["order"]
+            )
             _step(ui, f"Imported contacts: {imported.report}")
 
             # Some customers opt out and some numbers bounce, as in real life.

@@ -18,6 +18,8 @@ from typing import IO, Any
 
 import attrs
 
+from ._app import CliError
+
 __all__ = ["CsvRow", "CsvSource", "OutputFile", "count_lines", "csv_text"]
 
 _BLOCK_ROWS = 500
@@ -69,11 +71,20 @@ class CsvSource:
 
     def _open(self) -> None:
         # utf-8-sig: spreadsheets often start the file with a byte-order mark.
-        self._file = open(self.path, newline="", encoding="utf-8-sig")  # noqa: SIM115
-        self._reader = csv.reader(self._file)
-        header = next(self._reader, None)
-        if header is None:
-            raise ValueError(f"{self.path} is empty: a CSV with a header row was expected")
+        file = open(self.path, newline="", encoding="utf-8-sig")  # noqa: SIM115
+        try:
+            reader = csv.reader(file)
+            header = next(reader, None)
+            if header is None:
+                raise CliError(f"{self.path} is empty: a CSV with a header row was expected")
+        except UnicodeDecodeError as exc:
+            file.close()
+            raise _not_text(self.path, exc) from None
+        except BaseException:
+            file.close()
+            raise
+        self._file = file
+        self._reader = reader
         self.columns = [name.strip() for name in header]
 
     def _read_block(self) -> list[CsvRow]:
@@ -94,7 +105,12 @@ class CsvSource:
     async def rows(self) -> AsyncIterator[CsvRow]:
         """Every data row in file order, blank lines left out."""
         while True:
-            block = await asyncio.to_thread(self._read_block)
+            try:
+                block = await asyncio.to_thread(self._read_block)
+            except UnicodeDecodeError as exc:
+                raise _not_text(self.path, exc) from None
+            except csv.Error as exc:
+                raise CliError(f"{self.path}, line {self._reader.line_num}: {exc}") from None
             if not block:
                 return
             for row in block:
@@ -102,6 +118,10 @@ class CsvSource:
 
     def missing(self, required: Sequence[str]) -> list[str]:
         return [name for name in required if name not in self.columns]
+
+
+def _not_text(path: Path, exc: UnicodeDecodeError) -> CliError:
+    return CliError(f"{path} is not UTF-8 text ({exc.reason}); save it as UTF-8 CSV")
 
 
 def _count_lines(path: Path) -> int:

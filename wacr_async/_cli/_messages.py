@@ -152,6 +152,7 @@ def tail_command(
     Polls GET /messages, waiting longer while nothing happens and honouring the rate limit.
     Needs the messages:read scope. Example:
 
+    \b
         wacr messages tail --direction inbound --json | my-bot
     """
     run(

@@ -221,7 +221,7 @@ async def send_specs(
     pending: list[tuple[Any, ...]] = []
     started = time.monotonic()
     before_429 = session.statuses[429]
-    run_ = session.client.batch.send_messages(
+    job = session.client.batch.send_messages(
         specs, concurrency=concurrency, journal=journal, resend_unknown=resend_unknown
     )
 
@@ -232,8 +232,8 @@ async def send_specs(
 
     with ui.track(description, total=total) as bar:
         try:
-            async with run_:
-                async for outcome in run_:
+            async with job:
+                async for outcome in job:
                     summary.counts[outcome.status] += 1
                     if outcome.status in ("failed", "unknown"):
                         summary.reasons[f"{outcome.status}: {_reason(outcome)}"] += 1
@@ -249,7 +249,9 @@ async def send_specs(
         except Exception as exc:  # the input failed (an unreadable row): stop, then say so
             summary.error = exc
         if summary.error is None:
-            summary.report = await run_.report()
+            summary.report = await job.report()
+            # The report counts the outcomes an interrupted loop did not read, too.
+            summary.counts = Counter(summary.report.counts)
         bar.set_total(bar.done)
     await flush()
     summary.elapsed = time.monotonic() - started
@@ -446,7 +448,9 @@ def send_text_command(
 
     Example:
 
-        wacr send text --csv people.csv --message "Hi {name}, see you Friday" --journal job.sqlite
+    \b
+        wacr send text --csv people.csv --journal job.sqlite \\
+            --message "Hi {name}, see you Friday"
     """
     run(
         _send_job,
@@ -491,8 +495,9 @@ def send_template_command(
 
     Example:
 
-        wacr send template --csv orders.csv --template order_update --field "{order}"
-        --field "{day}" --journal orders.sqlite
+    \b
+        wacr send template --csv orders.csv --journal orders.sqlite \\
+            --template order_update --field "{order}" --field "{day}"
     """
     run(
         _send_job,

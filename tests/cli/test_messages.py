@@ -1,0 +1,45 @@
+"""``wacr messages tail``."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+from click.testing import Result
+
+from .conftest import SandboxThread
+
+Invoke = Callable[..., Result]
+
+
+def test_tail_prints_inbound_messages_after_an_id(wacr: Invoke, api: SandboxThread) -> None:
+    api.call(lambda sandbox: sandbox.receive("+15550001111", "first"))
+    start = api.call(lambda sandbox: sandbox.receive("+15550001111", "second"))["id"]
+    api.call(lambda sandbox: sandbox.receive("+15550002222", "third"))
+
+    result = wacr(
+        "messages", "tail", "--direction", "inbound", "--after-id", str(start), "--limit", "1"
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert len(lines) == 1
+    assert "<- 15550002222 [text] third" in lines[0]
+
+
+def test_tail_follows_new_messages_as_json(wacr: Invoke, api: SandboxThread) -> None:
+    # Both arrive after the tail has started: it yields only what is new.
+    api.later(0.3, lambda sandbox: sandbox.receive("+15550003333", "hello bot"))
+    api.later(0.4, lambda sandbox: sandbox.receive("+15550003333", "are you there?"))
+    result = wacr("messages", "tail", "--json", "--interval", "0.1", "--limit", "2")
+    assert result.exit_code == 0, result.output
+    messages = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [m["message"] for m in messages] == ["hello bot", "are you there?"]
+    assert {m["direction"] for m in messages} == {"inbound"}
+    assert "Following new messages" in result.stderr
+
+
+def test_tail_with_a_token_that_cannot_read_messages(wacr: Invoke, api: SandboxThread) -> None:
+    api.call(lambda sandbox: sandbox.add_token("wm_send_only", {"messages:send"}))
+    result = wacr("messages", "tail", "--token", "wm_send_only", "--after-id", "0")
+    assert result.exit_code == 1
+    assert "INSUFFICIENT_SCOPE" in result.stderr and "Traceback" not in result.output
