@@ -120,6 +120,19 @@ def test_validation_fields_plain_and_nested_under_errors() -> None:
     assert plain.local is False
 
 
+def test_validation_fields_leave_out_empty_lists_and_summaries() -> None:
+    exc = error_from_response(
+        422,
+        envelope(
+            "VALIDATION_ERROR",
+            "Batch failed",
+            {"skipped": [], "total": 2, "phone": ["Phone is required"]},
+        ),
+    )
+    assert isinstance(exc, wacr.ValidationError)
+    assert exc.fields == {"phone": ["Phone is required"]}
+
+
 @pytest.mark.parametrize(
     ("status", "code", "cls"),
     [

@@ -135,6 +135,11 @@ class Transport:
                 trace_configs=self._trace_configs,
                 json_serialize=_dumps,
             )
+            # aiohttp silently resends a DELETE/GET whose connection dropped, hiding from
+            # the retry rules that an attempt may already have taken effect (a batch delete
+            # resent, a DELETE by id answering 404 for its own first attempt). Retries are
+            # decided above this seam only.
+            session._retry_connection = False
             self._session = session
         elif session.closed:
             raise ClientClosedError("The aiohttp session given to this client has been closed")

@@ -1,7 +1,8 @@
 """Cheap, unambiguous client-side checks, raised as the server's own ValidationError type.
 
 Each check mirrors a documented server rule, so nothing the server would accept is rejected.
-Errors are marked ``local=True``: no request was made.
+The server (Laravel) trims every string and reads a blank one as null before validating, so the
+checks do the same. Errors are marked ``local=True``: no request was made.
 """
 
 from __future__ import annotations
@@ -33,8 +34,17 @@ def check_required(field: str, value: Any) -> None:
         raise ValidationError.for_field(field, f"{field} is required")
 
 
+def _as_server_reads(value: str | None) -> str | None:
+    """The string the server validates: trimmed, and None when blank."""
+    if value is None:
+        return None
+    trimmed = value.strip()
+    return trimmed or None
+
+
 def check_max_length(field: str, value: str | None, maximum: int) -> None:
-    """``value`` (when given) has at most ``maximum`` characters."""
+    """``value`` (when given) has at most ``maximum`` characters, once trimmed."""
+    value = _as_server_reads(value)
     if value is not None and len(value) > maximum:
         raise ValidationError.for_field(
             field, f"{field} may not be longer than {maximum} characters (got {len(value)})"
@@ -42,7 +52,8 @@ def check_max_length(field: str, value: str | None, maximum: int) -> None:
 
 
 def check_choice(field: str, value: str | None, choices: Collection[str]) -> None:
-    """``value`` (when given) is one of ``choices``."""
+    """``value`` (when given and not blank) is one of ``choices``, once trimmed."""
+    value = _as_server_reads(value)
     if value is not None and value not in choices:
         allowed = ", ".join(sorted(choices))
         raise ValidationError.for_field(field, f"{field} must be one of {allowed} (got {value!r})")
@@ -51,6 +62,7 @@ def check_choice(field: str, value: str | None, choices: Collection[str]) -> Non
 def check_phone(field: str, value: str, *, min_length: int = 10, max_length: int = 20) -> None:
     """A phone as the send endpoints validate it: 10 to 20 of digits, ``+``, ``-``, spaces, ()."""
     check_required(field, value)
+    value = value.strip()
     if not _PHONE_CHARS.match(value):
         raise ValidationError.for_field(
             field, f"{field} may contain only digits, +, -, spaces and parentheses (got {value!r})"
@@ -63,7 +75,8 @@ def check_phone(field: str, value: str, *, min_length: int = 10, max_length: int
 
 
 def check_hex_color(field: str, value: str | None) -> None:
-    """A ``#RRGGBB`` colour (when given)."""
+    """A ``#RRGGBB`` colour (when given and not blank), once trimmed."""
+    value = _as_server_reads(value)
     if value is not None and not _HEX_COLOR.match(value):
         raise ValidationError.for_field(
             field, f"{field} must be a hex colour like #FF5733 (got {value!r})"

@@ -355,7 +355,7 @@ class ValidationError(UnprocessableEntityError):
             source = nested
         out: dict[str, list[str]] = {}
         for key, value in source.items():
-            if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
                 out[str(key)] = list(value)
             elif isinstance(value, str) and key not in ("error_code",):
                 out[str(key)] = [value]

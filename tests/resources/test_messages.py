@@ -168,16 +168,16 @@ async def test_send_text_without_lead_defaults_reports_the_missing_config(
     assert "lead_source" in caught.value.details["missing_config"]
 
 
-async def test_send_text_server_validation_lists_the_fields(
+async def test_send_text_counts_the_phone_as_the_server_does_trimmed(
     wacr_sandbox: Sandbox, wacr_client: wacr.Client
 ) -> None:
-    # 11 characters locally; the server trims the spaces first and finds only 9.
+    # 11 characters as given; the server trims the spaces first and finds only 9.
     with pytest.raises(wacr.ValidationError) as caught:
         await wacr_client.messages.send_text("  123456789", "Hi")
 
-    assert caught.value.local is False
-    assert caught.value.fields == {"phone": ["Phone number must be at least 10 digits."]}
-    assert wacr_sandbox.hits["POST /messages/text"] == 1
+    assert caught.value.local is True
+    assert caught.value.fields == {"phone": ["phone must be at least 10 characters (got 9)"]}
+    assert wacr_sandbox.hits["POST /messages/text"] == 0
 
 
 async def test_send_text_failed_send_is_raised_and_not_repeated(

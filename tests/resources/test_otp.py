@@ -205,14 +205,15 @@ async def test_send_accepts_the_expiry_bounds(
     assert (short.expiry_minutes, long.expiry_minutes) == (1, 60)
 
 
-async def test_send_server_validation_of_a_trimmed_phone(
+async def test_send_counts_the_phone_as_the_server_does_trimmed(
     wacr_sandbox: Sandbox, wacr_client: wacr.Client
 ) -> None:
     with pytest.raises(wacr.ValidationError) as caught:
         await wacr_client.otp.send("  123456789", TEMPLATE, "123456")
 
-    assert caught.value.local is False
-    assert caught.value.fields == {"phone": ["Phone number must be at least 10 digits."]}
+    assert caught.value.local is True
+    assert caught.value.fields == {"phone": ["phone must be at least 10 characters (got 9)"]}
+    assert wacr_sandbox.hits["POST /auth/send-otp"] == 0
 
 
 # -- verify ------------------------------------------------------------------------------------

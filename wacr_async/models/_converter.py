@@ -7,18 +7,39 @@ and enum-like fields are plain strings so that a value the API adds later never 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_origin
 
+import attrs
 import cattrs
 
 from ..errors import UnexpectedResponseError
+from ._fast_attrs import make_fast_attrs_hook
 
-__all__ = ["converter", "parse_datetime", "structure", "structure_list"]
+__all__ = ["converter", "model_hook", "parse_datetime", "structure", "structure_list"]
 
 T = TypeVar("T")
 
 converter = cattrs.Converter(detailed_validation=False)
+
+
+def model_hook(
+    cls: type[T], overrides: Mapping[str, Callable[[Any], Any]] | None = None
+) -> Callable[[Any, Any], T]:
+    """The fast structure hook for one model, for a model module to wrap or register.
+
+    Example::
+
+        converter.register_structure_hook(Contact, model_hook(Contact, {"group_id": _ids}))
+    """
+    return make_fast_attrs_hook(converter, cls, overrides)
+
+
+# Every attrs model not given its own hook gets the fast one; generic aliases stay with cattrs.
+converter.register_structure_hook_factory(
+    lambda cls: attrs.has(cls) and get_origin(cls) is None, model_hook
+)
 
 
 def parse_datetime(value: Any) -> datetime:
@@ -42,7 +63,19 @@ def parse_datetime(value: Any) -> datetime:
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
-converter.register_structure_hook(datetime, lambda value, _: parse_datetime(value))
+def _structure_datetime(value: Any, _: type) -> datetime:
+    # The common case first: an ISO string with an offset, as the API sends it.
+    if value.__class__ is str:
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            return parse_datetime(value)
+        if parsed.tzinfo is not None:
+            return parsed
+    return parse_datetime(value)
+
+
+converter.register_structure_hook(datetime, _structure_datetime)
 converter.register_structure_hook(date, lambda value, _: date.fromisoformat(str(value)[:10]))
 
 
@@ -76,8 +109,9 @@ def structure_list(data: Any, cls: type[T]) -> list[T]:
             f"Expected a list of {cls.__name__}, got {type(data).__name__}",
             body_snippet=repr(data)[:200],
         )
+    hook = converter.get_structure_hook(cls)
     try:
-        return [converter.structure(item, cls) for item in data]
+        return [hook(item, cls) for item in data]
     except Exception as exc:
         raise UnexpectedResponseError(
             f"The API's answer does not fit {cls.__name__}: {exc}", body_snippet=repr(data)[:200]

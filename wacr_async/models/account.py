@@ -7,7 +7,7 @@ from typing import Any
 
 import attrs
 
-from ._converter import converter
+from ._converter import converter, model_hook
 
 __all__ = ["Account", "FeatureLimit", "Limits", "Subscription", "Usage", "UsageEntry"]
 
@@ -43,7 +43,7 @@ def _structure_account(data: Any, _: type) -> Account:
     return _account_hook(data, Account)
 
 
-_account_hook = converter.gen_structure_attrs_fromdict(Account)
+_account_hook = model_hook(Account)
 converter.register_structure_hook(Account, _structure_account)
 
 

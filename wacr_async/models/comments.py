@@ -9,7 +9,7 @@ import attrs
 __all__ = ["Comment", "CommentAdded"]
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)
 class Comment:
     """One internal note of a chat, newest first in ``comments.list``.
 

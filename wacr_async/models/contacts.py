@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 import attrs
 
-from ._converter import converter
+from ._converter import converter, model_hook
 from .groups import Group
 from .sources import Source
 from .statuses import Status
@@ -33,7 +33,7 @@ ContactInclude = Literal["groups", "source", "status"]
 """Relations that ``include=`` can load with a contact."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)
 class Contact:
     """A contact. ``groups``, ``source`` and ``status`` are None unless asked for with
     ``include=``; ``group_id`` holds the ids of the contact's groups either way.
@@ -74,6 +74,11 @@ class Contact:
 
 def _group_ids(value: Any) -> list[int]:
     # Stored as a JSON column: a list, a JSON-encoded string, a single id, or null.
+    if value.__class__ is list:
+        try:
+            return list(map(int, value))  # the common case: a list of ids
+        except (TypeError, ValueError):
+            pass  # nulls or blanks among them: the careful path below drops those
     if value is None or value == "":
         return []
     if isinstance(value, str):
@@ -86,14 +91,7 @@ def _group_ids(value: Any) -> list[int]:
     return [int(item) for item in value if item is not None and str(item).strip() != ""]
 
 
-def _structure_contact(data: Any, _: type) -> Contact:
-    if isinstance(data, Mapping) and "group_id" in data:
-        data = {**data, "group_id": _group_ids(data["group_id"])}
-    return _contact_hook(data, Contact)
-
-
-_contact_hook = converter.gen_structure_attrs_fromdict(Contact)
-converter.register_structure_hook(Contact, _structure_contact)
+converter.register_structure_hook(Contact, model_hook(Contact, {"group_id": _group_ids}))
 
 
 @attrs.frozen(kw_only=True)
@@ -192,7 +190,7 @@ def _structure_failed_row(data: Any, _: type) -> FailedRow:
     return _failed_row_hook(data, FailedRow)
 
 
-_failed_row_hook = converter.gen_structure_attrs_fromdict(FailedRow)
+_failed_row_hook = model_hook(FailedRow)
 converter.register_structure_hook(FailedRow, _structure_failed_row)
 
 

@@ -9,7 +9,7 @@ import attrs
 __all__ = ["Group", "GroupMembershipResult"]
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)
 class Group:
     """A named group of contacts (no member count: the API does not report one).
 

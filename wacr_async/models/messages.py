@@ -30,7 +30,7 @@ __all__ = [
 ]
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)
 class Message:
     """One message of the history (``GET /messages``), sent or received.
 

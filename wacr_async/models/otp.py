@@ -8,7 +8,7 @@ from typing import Any
 
 import attrs
 
-from ._converter import converter
+from ._converter import converter, model_hook
 
 __all__ = ["AuthTemplate", "OTPSent", "OTPStatus", "OTPVerified"]
 
@@ -66,7 +66,7 @@ class OTPStatus:
     message: str | None = None
 
 
-_otp_status_hook = converter.gen_structure_attrs_fromdict(OTPStatus)
+_otp_status_hook = model_hook(OTPStatus)
 
 
 def _structure_otp_status(data: Any, _: type) -> OTPStatus:
@@ -79,7 +79,7 @@ def _structure_otp_status(data: Any, _: type) -> OTPStatus:
 converter.register_structure_hook(OTPStatus, _structure_otp_status)
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)
 class AuthTemplate:
     """An approved AUTHENTICATION template (``GET /auth/templates``).
 

@@ -9,7 +9,7 @@ import attrs
 __all__ = ["Source"]
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)
 class Source:
     """Where a lead came from (``Website``, ``Referral``, …).
 

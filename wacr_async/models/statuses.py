@@ -9,7 +9,7 @@ import attrs
 __all__ = ["Status"]
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)
 class Status:
     """A lead status; ``color`` is a ``#RRGGBB`` hex string or None.
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import attrs
 
-from ._converter import converter
+from ._converter import converter, model_hook
 
 __all__ = ["SyncResult", "Template"]
 
@@ -17,7 +17,7 @@ __all__ = ["SyncResult", "Template"]
 JSONDocument = list[Any] | dict[str, Any] | None
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)
 class Template:
     """A WhatsApp template as stored by the account.
 
@@ -77,7 +77,7 @@ def _decode_json(value: Any) -> Any:
 converter.register_structure_hook_func(
     lambda cls: cls == JSONDocument, lambda value, _: _decode_json(value)
 )
-_template_hook = converter.gen_structure_attrs_fromdict(Template)
+_template_hook = model_hook(Template)
 
 
 def _structure_template(data: Any, _: type) -> Template:

@@ -71,6 +71,25 @@ def _check_fields(body: Mapping[str, Any], *, required: bool, prefix: str = "") 
     _check_email(prefix + "email", body.get("email"))
 
 
+class _BatchRolledBackError(ValidationError):
+    """A ``continue_on_error=False`` batch undone by a failing row. ``details`` is the
+    server's summary; ``fields`` names the failing rows' fields ``contacts.<index>.<field>``,
+    as the local checks of ``create_many`` do."""
+
+    @property
+    def fields(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        rows = self.details.get("errors")
+        for failed in rows if isinstance(rows, list) else []:
+            messages = failed.get("errors") if isinstance(failed, Mapping) else None
+            if not isinstance(messages, Mapping):
+                continue
+            for field, texts in messages.items():
+                items = texts if isinstance(texts, list) else [texts]
+                out[f"contacts.{failed.get('index')}.{field}"] = [str(text) for text in items]
+        return out
+
+
 def _row(row: NewContact | Mapping[str, Any]) -> dict[str, Any]:
     if isinstance(row, NewContact):
         return row.to_json()
@@ -272,9 +291,9 @@ class ContactsService(Resource):
         others are created; with ``continue_on_error=False`` the first failing row undoes the
         whole batch and a :class:`~wacr_async.ValidationError` is raised (the server's summary
         is in ``exc.details``). In that mode the rows are checked locally first, so a row that
-        would fail the documented field rules raises before anything is sent (fields named
-        ``contacts.<index>.<field>``). Not retried once sent. For very large imports with a
-        per-row report, see ``client.batch.create_contacts``.
+        would fail the documented field rules raises before anything is sent. Either way
+        ``exc.fields`` names the failing fields ``contacts.<index>.<field>``. Not retried once
+        sent. For very large imports with a per-row report, see ``client.batch.create_contacts``.
 
         Example::
 
@@ -297,9 +316,23 @@ class ContactsService(Resource):
                 "continue_on_error": continue_on_error,
             },
         }
-        return await self._call(
-            "POST", "/contacts/batch", BatchCreateResult, safety="unsafe", json=body
-        )
+        try:
+            return await self._call(
+                "POST", "/contacts/batch", BatchCreateResult, safety="unsafe", json=body
+            )
+        except ValidationError as exc:
+            # The server's summary lists failed rows under "errors"; read them per row.
+            if continue_on_error or not isinstance(exc.details.get("errors"), list):
+                raise
+            raise _BatchRolledBackError(
+                exc.message,
+                status=exc.status,
+                code=exc.code,
+                details=exc.details,
+                request_id=exc.request_id,
+                retry_after=exc.retry_after,
+                body_snippet=exc.body_snippet,
+            ) from exc
 
     async def delete_many(self, ids: Iterable[int]) -> BatchDeleteResult:
         """Delete many contacts in one ``DELETE /contacts/batch`` (one transaction).

@@ -218,13 +218,14 @@ class MessagesService(Resource):
         """
         # Send Media documents only the length (10 to 15), no character rule.
         check_required("phone", phone)
-        if len(phone) < 10:
+        if len(phone.strip()) < 10:
             raise ValidationError.for_field(
-                "phone", f"phone must be at least 10 characters (got {len(phone)})"
+                "phone", f"phone must be at least 10 characters (got {len(phone.strip())})"
             )
         check_max_length("phone", phone, 15)
         check_required("media_type", media_type)
         check_choice("media_type", media_type, MEDIA_RULES)
+        media_type = media_type.strip()  # the server trims it; so must the rule lookup
         if (url is None) == (file is None):
             raise ValidationError.for_field("media_url", "give exactly one of url= and file=")
         check_max_length("caption", caption, 1024)
