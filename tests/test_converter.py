@@ -142,3 +142,38 @@ def test_factories_taking_self_are_refused() -> None:
 def test_non_attrs_classes_are_refused() -> None:
     with pytest.raises(TypeError, match="not an attrs class"):
         make_fast_attrs_hook(converter, dict)
+
+
+def test_list_models_are_filled_directly_and_stay_frozen() -> None:
+    from wacr_async.models._fast_attrs import _init_only_stores
+
+    assert _init_only_stores(Contact)
+    contact = structure({"id": 7, "firstname": "Ada"}, Contact)
+    assert vars(contact) == vars(Contact(id=7, firstname="Ada"))
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        contact.firstname = "Bob"  # type: ignore[misc]  # frozen on purpose
+
+
+def test_classes_whose_init_does_more_than_store_go_through_init() -> None:
+    from wacr_async.models._fast_attrs import _init_only_stores
+
+    @attrs.frozen
+    class Slotted:
+        a: int
+
+    @attrs.frozen(slots=False)
+    class Validated:
+        a: int = attrs.field(validator=attrs.validators.gt(0))
+
+    @attrs.frozen(slots=False)
+    class PostInit:
+        a: int
+
+        def __attrs_post_init__(self) -> None:
+            object.__setattr__(self, "doubled", self.a * 2)
+
+    for cls in (Slotted, Validated, PostInit):
+        assert not _init_only_stores(cls)
+    with pytest.raises(ValueError, match="must be > 0"):
+        make_fast_attrs_hook(converter, Validated)({"a": 0}, Validated)
+    assert vars(make_fast_attrs_hook(converter, PostInit)({"a": 2}, PostInit))["doubled"] == 4

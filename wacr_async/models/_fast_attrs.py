@@ -65,29 +65,67 @@ def make_fast_attrs_hook(
     model: type[attrs.AttrsInstance] = cls
     attrs.resolve_types(model)
     overrides = dict(overrides or {})
-    namespace: dict[str, Any] = {"__cls": cls, "__Mapping": Mapping, "__miss": _MISSING}
-    arguments = []
+    namespace: dict[str, Any] = {
+        "__cls": cls,
+        "__Mapping": Mapping,
+        "__miss": _MISSING,
+        "__new": object.__new__,
+    }
+    direct = _init_only_stores(model)
+    lines = []
     for index, field in enumerate(attrs.fields(model)):
         if not field.init:
             continue
         if not field.name.isidentifier() or keyword.iskeyword(field.name):
             raise ValueError(f"{cls.__name__}.{field.name} cannot be structured by name")
-        plan = _plan(converter, field, overrides.get(field.name))
-        arguments.append(f"        {field.alias or field.name}={plan.source(index, namespace)},")
+        value = _plan(converter, field, overrides.get(field.name)).source(index, namespace)
+        if direct:
+            lines.append(f"    d[{field.name!r}] = {value}")
+        else:
+            lines.append(f"        {field.alias or field.name}={value},")
+    if direct:
+        # What attrs' own __init__ does for this class, without binding keyword arguments,
+        # which costs more than the stores themselves for a model of twenty fields.
+        body = ["    i = __new(__cls)", "    d = i.__dict__", *lines, "    return i"]
+    else:
+        body = ["    return __cls(", *lines, "    )"]
     source = "\n".join(
         [
             "def structure(o, _=None):",
             "    if o.__class__ is not dict and not isinstance(o, __Mapping):",
             "        raise TypeError(f'expected a mapping, got {type(o).__name__}')",
-            "    return __cls(",
-            *arguments,
-            "    )",
+            *body,
         ]
     )
     # The source holds only the class's own field names, checked above to be identifiers.
     exec(compile(source, f"<fast structure {cls.__qualname__}>", "exec"), namespace)
     hook: StructureHook[T] = namespace["structure"]
     return hook
+
+
+def _init_only_stores(cls: type[attrs.AttrsInstance]) -> bool:
+    """True when ``cls.__init__`` does nothing but store each field, in order, in ``__dict__``.
+
+    That holds for frozen or plain attrs classes without slots, validators, converters or
+    init hooks; it is confirmed by building one instance from placeholders and looking at it.
+    """
+    if any("__slots__" in vars(klass) for klass in cls.__mro__[:-1]):
+        return False
+    if hasattr(cls, "__attrs_pre_init__") or hasattr(cls, "__attrs_post_init__"):
+        return False
+    fields = attrs.fields(cls)
+    if any(not f.init or f.validator is not None or f.converter is not None for f in fields):
+        return False
+    placeholders = {f.alias or f.name: object() for f in fields}
+    try:
+        probe = cls(**placeholders)
+    except Exception:
+        return False
+    stored = vars(probe)
+    expected = {f.name: placeholders[f.alias or f.name] for f in fields}
+    return list(stored) == list(expected) and all(
+        stored[name] is value for name, value in expected.items()
+    )
 
 
 class _Missing:
