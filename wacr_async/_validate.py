@@ -19,6 +19,7 @@ __all__ = [
     "check_hex_color",
     "check_int_range",
     "check_max_length",
+    "check_name",
     "check_phone",
     "check_positive_int",
     "check_required",
@@ -49,6 +50,12 @@ def check_max_length(field: str, value: str | None, maximum: int) -> None:
         raise ValidationError.for_field(
             field, f"{field} may not be longer than {maximum} characters (got {len(value)})"
         )
+
+
+def check_name(value: str, maximum: int = 255) -> None:
+    """The required ``name`` of a group, source or status: at most ``maximum`` characters."""
+    check_required("name", value)
+    check_max_length("name", value, maximum)
 
 
 def check_choice(field: str, value: str | None, choices: Collection[str]) -> None:

@@ -5,19 +5,16 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .._validate import check_count, check_max_length, check_positive_int, check_required
+from .._validate import (
+    check_count,
+    check_name,
+    check_positive_int,
+)
 from ..models.groups import Group, GroupMembershipResult
 from ..pagination import AsyncPager
 from ._base import Resource
 
 __all__ = ["GroupsService"]
-
-NAME_MAX_LENGTH = 255
-
-
-def _check_name(name: str) -> None:
-    check_required("name", name)
-    check_max_length("name", name, NAME_MAX_LENGTH)
 
 
 class GroupsService(Resource):
@@ -61,7 +58,7 @@ class GroupsService(Resource):
 
             group = await client.groups.create(name="VIP")
         """
-        _check_name(name)
+        check_name(name)
         return await self._call("POST", "/groups", Group, safety="unsafe", json={"name": name})
 
     async def get(self, group_id: int) -> Group:
@@ -82,7 +79,7 @@ class GroupsService(Resource):
             group = await client.groups.update(4, name="VIP customers")
         """
         check_positive_int("group_id", group_id)
-        _check_name(name)
+        check_name(name)
         return await self._call(
             "PATCH", f"/groups/{group_id}", Group, safety="idempotent", json={"name": name}
         )

@@ -5,19 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .._validate import check_max_length, check_positive_int, check_required
+from .._validate import check_name, check_positive_int
 from ..models.sources import Source
 from ..pagination import AsyncPager
 from ._base import Resource
 
 __all__ = ["SourcesService"]
-
-NAME_MAX_LENGTH = 255
-
-
-def _check_name(name: str) -> None:
-    check_required("name", name)
-    check_max_length("name", name, NAME_MAX_LENGTH)
 
 
 class SourcesService(Resource):
@@ -61,7 +54,7 @@ class SourcesService(Resource):
 
             source = await client.sources.create(name="Trade fair")
         """
-        _check_name(name)
+        check_name(name)
         return await self._call("POST", "/sources", Source, safety="unsafe", json={"name": name})
 
     async def get(self, source_id: int) -> Source:
@@ -82,7 +75,7 @@ class SourcesService(Resource):
             source = await client.sources.update(3, name="Trade fair 2026")
         """
         check_positive_int("source_id", source_id)
-        _check_name(name)
+        check_name(name)
         return await self._call(
             "PATCH", f"/sources/{source_id}", Source, safety="idempotent", json={"name": name}
         )

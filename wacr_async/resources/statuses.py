@@ -5,20 +5,17 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .._validate import check_hex_color, check_max_length, check_positive_int, check_required
+from .._validate import (
+    check_hex_color,
+    check_name,
+    check_positive_int,
+)
 from ..errors import ValidationError
 from ..models.statuses import Status
 from ..pagination import AsyncPager
 from ._base import Resource
 
 __all__ = ["StatusesService"]
-
-NAME_MAX_LENGTH = 255
-
-
-def _check_name(name: str) -> None:
-    check_required("name", name)
-    check_max_length("name", name, NAME_MAX_LENGTH)
 
 
 class StatusesService(Resource):
@@ -62,7 +59,7 @@ class StatusesService(Resource):
 
             status = await client.statuses.create(name="Qualified", color="#22AA55")
         """
-        _check_name(name)
+        check_name(name)
         check_hex_color("color", color)
         body: dict[str, Any] = {"name": name}
         if color is not None:
@@ -108,7 +105,7 @@ class StatusesService(Resource):
         if name is None and color is None and keep_color:
             raise ValidationError.for_field("name", "name is required (give name, color or both)")
         if name is not None:
-            _check_name(name)
+            check_name(name)
         check_hex_color("color", color)
         wants_color = keep_color and color is None
         if name is None or wants_color:
