@@ -167,11 +167,16 @@ async def test_a_lost_answer_is_unknown_and_never_sent_again(
     assert sandbox.duplicate_sends() == []
 
 
-async def test_an_account_level_error_stops_the_run(sandbox: Sandbox, client: wacr.Client) -> None:
+@pytest.mark.parametrize("detailed_auth", [False, True], ids=["UNAUTHORIZED", "TOKEN_REVOKED"])
+async def test_an_account_level_error_stops_the_run(
+    sandbox: Sandbox, client: wacr.Client, detailed_auth: bool
+) -> None:
+    sandbox.detailed_auth = detailed_auth
+
     def specs() -> Iterator[TextMessage]:
         for n in range(1000):
             if n == 10:
-                sandbox.remove_token(sandbox.token)  # the token is revoked mid-run
+                sandbox.revoke_token(sandbox.token)  # the token is revoked mid-run
             yield TextMessage(phone(n), "Hi")
 
     run = client.batch.send_messages(specs(), concurrency=2)
@@ -184,6 +189,9 @@ async def test_an_account_level_error_stops_the_run(sandbox: Sandbox, client: wa
     assert sorted(o.index for o in outcomes) == list(range(report.unread_from))
     assert report.counts["sent"] == len(sandbox.sends) == 10
     assert all(isinstance(o.error, wacr.AuthenticationError) for o in report.failed)
+    assert {o.error.code for o in report.failed if isinstance(o.error, wacr.APIError)} == {
+        "TOKEN_REVOKED" if detailed_auth else "UNAUTHORIZED"
+    }
     assert "stopped by AuthenticationError" in str(report)
 
 

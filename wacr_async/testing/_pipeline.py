@@ -5,7 +5,7 @@ One closure per route (no middleware, no lookups by path at request time):
 1. count the hit (``sandbox.hits[route.key]``), whatever happens next;
 2. injected faults decided for this request: latency, then a 5xx or a dropped connection
    *before* processing;
-3. bearer token → 401 ``UNAUTHORIZED``;
+3. bearer token → 401 ``UNAUTHORIZED`` (or the detailed codes), IP binding → 403;
 4. the per-token rate limiter → 429 (its headers go on every later response too);
 5. scope → 403 ``INSUFFICIENT_SCOPE``;
 6. the handler;
@@ -46,17 +46,55 @@ _INJECTED_CODES = {
 Endpoint = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
+_TOKEN_REQUIRED = "API token is required. Please provide a valid token in the Authorization header."
+
+
 class Access:
     """Who may call: tokens with their scopes, and the rate limiter (``None``: off).
 
-    Both are read on every request, so changing them affects the running server at once.
+    Tokens may also be revoked, expire (at a time on the sandbox clock) or be bound to client
+    IP addresses. Everything here is read on every request, so changing it affects the running
+    server at once. ``detailed_auth`` picks the server's own 401 codes (``INVALID_TOKEN``,
+    ``TOKEN_EXPIRED``, …) over the single documented ``UNAUTHORIZED``.
     """
 
-    __slots__ = ("limiter", "tokens")
+    __slots__ = ("detailed_auth", "expires", "ips", "limiter", "revoked", "tokens")
 
     def __init__(self, tokens: dict[str, frozenset[str]]) -> None:
         self.tokens = tokens
         self.limiter: ApiRateLimiter | None = None
+        self.revoked: set[str] = set()
+        self.expires: dict[str, float] = {}
+        self.ips: dict[str, frozenset[str]] = {}
+        self.detailed_auth = False
+
+    @property
+    def restricted(self) -> bool:
+        """Whether any token is revoked, expiring or IP-bound (the slow path is needed)."""
+        return bool(self.revoked or self.expires or self.ips)
+
+    def refusal(self, token: str, remote: str | None, now: float) -> ApiError | None:
+        """Why a request with ``token`` from ``remote`` is refused, or None when it may pass."""
+        if not token:
+            return self._unauthorized("AUTHENTICATION_REQUIRED", _TOKEN_REQUIRED)
+        if token in self.revoked:
+            return self._unauthorized("TOKEN_REVOKED", "The provided API token has been revoked.")
+        if token not in self.tokens:
+            return self._unauthorized("INVALID_TOKEN", "The provided API token is invalid.")
+        expires = self.expires.get(token)
+        if expires is not None and now >= expires:
+            return self._unauthorized("TOKEN_EXPIRED", "The provided API token has expired.")
+        allowed = self.ips.get(token)
+        if allowed is not None and remote not in allowed:
+            return ApiError(
+                403,
+                "IP_NOT_WHITELISTED",
+                f"Access denied. Your IP address ({remote}) is not whitelisted for this token.",
+            )
+        return None
+
+    def _unauthorized(self, detailed_code: str, message: str) -> ApiError:
+        return ApiError(401, detailed_code if self.detailed_auth else "UNAUTHORIZED", message)
 
 
 def build_app(state: State, faults: Faults, access: Access) -> web.Application:
@@ -94,14 +132,11 @@ def _endpoint(
         header = request.headers.get("Authorization", "")
         token = header[7:].strip() if header[:7].lower() == "bearer " else ""
         scopes = access.tokens.get(token) if token else None
-        if scopes is None:
-            message = (
-                "The provided API token is invalid."
-                if token
-                else "API token is required. Please provide a valid token in the "
-                "Authorization header."
-            )
-            return error_response(clock, ApiError(401, "UNAUTHORIZED", message))
+        if scopes is None or access.restricted:
+            refusal = access.refusal(token, request.remote, clock.time())
+            if refusal is not None:
+                return error_response(clock, refusal)
+        assert scopes is not None  # refusal() passes only known tokens
 
         headers: dict[str, str] | None = None
         limiter = access.limiter

@@ -49,6 +49,8 @@ class Sandbox:
     ``X-RateLimit-*`` headers at all), a number of calls per 60 s window, or ``(calls,
     window_seconds)``. ``whitelisted_tokens`` bypass the limiter like a whitelisted IP.
     ``latency`` adds a delay to every request: seconds, or ``(seconds, jitter)``.
+    ``detailed_auth`` answers auth failures with the server's own 401 codes rather than the
+    documented ``UNAUTHORIZED`` (see ``revoke_token``, ``expire_token``, ``add_token``).
     """
 
     routes: ClassVar[tuple[Route, ...]] = ROUTES
@@ -66,6 +68,7 @@ class Sandbox:
         host: str = "127.0.0.1",
         port: int = 0,
         seed_defaults: bool = True,
+        detailed_auth: bool = False,
     ) -> None:
         self.clock = clock or Clock()
         self.ledger = Ledger()
@@ -77,6 +80,7 @@ class Sandbox:
             token: frozenset(scopes) for token, scopes in given.items()
         }
         self._access = Access(self._tokens)
+        self._access.detailed_auth = detailed_auth
         self._whitelist = frozenset(whitelisted_tokens)
         self.rate_limit = rate_limit
         if latency is not None:
@@ -165,17 +169,68 @@ class Sandbox:
     def tokens(self) -> dict[str, frozenset[str]]:
         return dict(self._tokens)
 
-    def add_token(self, token: str, scopes: Iterable[str] = ("*",)) -> None:
-        """Accept another bearer token with ``scopes``.
+    def add_token(
+        self,
+        token: str,
+        scopes: Iterable[str] = ("*",),
+        *,
+        expires_in: float | None = None,
+        ips: Iterable[str] | None = None,
+    ) -> None:
+        """Accept another bearer token with ``scopes``; optionally expiring ``expires_in``
+        seconds from now on the sandbox clock (then 401), or usable only from ``ips`` (other
+        addresses get 403 ``IP_NOT_WHITELISTED``; the sandbox's clients come from 127.0.0.1).
 
         Example::
 
             sandbox.add_token("wm_reader", {"contacts:read"})   # other routes answer 403
+            sandbox.add_token("wm_short", expires_in=3600)      # sandbox.advance(3600): 401
         """
         self._tokens[token] = frozenset(scopes)
+        self._access.revoked.discard(token)
+        self._access.expires.pop(token, None)
+        self._access.ips.pop(token, None)
+        if expires_in is not None:
+            self._access.expires[token] = self.clock.time() + expires_in
+        if ips is not None:
+            self._access.ips[token] = frozenset(ips)
+
+    def revoke_token(self, token: str) -> None:
+        """Revoke ``token``: its requests get 401 (``TOKEN_REVOKED`` with ``detailed_auth``).
+
+        Example::
+
+            sandbox.revoke_token(sandbox.token)   # a running bulk job stops on the next call
+        """
+        self._access.revoked.add(token)
+
+    def expire_token(self, token: str) -> None:
+        """Expire ``token`` now: its requests get 401 (``TOKEN_EXPIRED`` with ``detailed_auth``).
+
+        Example::
+
+            sandbox.expire_token(sandbox.token)
+        """
+        self._access.expires[token] = self.clock.time()
+
+    @property
+    def detailed_auth(self) -> bool:
+        """Answer auth failures with the server's own codes (``AUTHENTICATION_REQUIRED``,
+        ``INVALID_TOKEN``, ``TOKEN_EXPIRED``, ``TOKEN_REVOKED``) instead of the documented
+        ``UNAUTHORIZED`` (the default). Both are 401. Assignable.
+
+        Example::
+
+            sandbox.detailed_auth = True
+        """
+        return self._access.detailed_auth
+
+    @detailed_auth.setter
+    def detailed_auth(self, value: bool) -> None:
+        self._access.detailed_auth = value
 
     def remove_token(self, token: str) -> None:
-        """Stop accepting ``token`` (its requests get 401, like a revoked token).
+        """Stop accepting ``token`` (its requests get 401, as for a token never issued).
 
         Example::
 
