@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from ._outcomes import ImportEntry, ImportReport, ImportStatus, effect_of
 from .errors import APIError, ValidationError
 from .models.contacts import BatchCreateResult, Contact, NewContact
-from .resources.contacts import _check_fields
+from .resources.contacts import check_batch_row
 
 if TYPE_CHECKING:
     from ._client import Client
@@ -32,8 +32,6 @@ __all__ = ["Rows", "import_contacts"]
 # A row ready to send: its input row number and its JSON body.
 _Row = tuple[int, dict[str, Any]]
 Rows = Iterable[NewContact | Mapping[str, Any]] | AsyncIterable[NewContact | Mapping[str, Any]]
-
-_NOT_BATCH_FIELDS = ("groups",)
 
 
 def _digits(phone: Any) -> str:
@@ -117,14 +115,7 @@ class _Import:
                 raise ValidationError.for_field(
                     "row", f"a row is a NewContact or a mapping, not {type(raw).__name__}"
                 )
-            _check_fields(body, required=True)
-            for field in _NOT_BATCH_FIELDS:
-                if body.get(field):
-                    raise ValidationError.for_field(
-                        field,
-                        f"{field} cannot be set by a batch import; "
-                        "add the contacts to groups once created",
-                    )
+            check_batch_row(body)
         except ValidationError as exc:
             self._add(row, "failed", errors=exc.fields, error=exc)
             if not self.continue_on_error:

@@ -438,7 +438,8 @@ class RateLimiter:
         self, remaining: int | None, retry_after: float | None, reset: float | None, now: float
     ) -> RateLimitHit:
         wait = retry_after
-        if wait is None and reset is not None:
+        if wait is None and reset is not None and (remaining is None or remaining <= 0):
+            # X-RateLimit-Reset times the token's window, not a narrower limit's.
             wait = max(0.0, _wall_clock(reset) - time.time())
         # Only "X-RateLimit-Remaining: 0" says the token's window is spent. With budget left,
         # or without the header, the 429 came from a narrower limit (an OTP limit per phone).

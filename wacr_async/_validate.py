@@ -18,6 +18,7 @@ __all__ = [
     "check_count",
     "check_hex_color",
     "check_int_range",
+    "check_integer_input",
     "check_max_length",
     "check_name",
     "check_phone",
@@ -107,6 +108,14 @@ def check_positive_int(field: str, value: Any) -> None:
         raise ValidationError.for_field(
             field, f"{field} must be a positive integer (got {value!r})"
         )
+
+
+def check_integer_input(field: str, value: Any) -> None:
+    """An id ≥ 1 in a request body, as the server's ``integer`` rule reads it: an int, or a
+    string of digits (a CSV cell), trimmed."""
+    if isinstance(value, str) and value.strip().isdecimal() and value.strip().isascii():
+        value = int(value.strip())
+    check_positive_int(field, value)
 
 
 def check_int_range(field: str, value: Any, minimum: int, maximum: int) -> None:

@@ -599,6 +599,9 @@ def error_from_response(
             rid = meta.get("request_id")
             request_id = str(rid) if rid is not None else None
             retry_after = _as_float(meta.get("retry_after"))
+        if retry_after is None:
+            # The OTP limiters (resend 3 per 5 minutes, verify) state the wait in the details.
+            retry_after = _as_float(details.get("retry_after"))
         if code is None:
             excerpt = snippet(body) if body else None
     else:

@@ -298,7 +298,9 @@ def list_params(
         list_params(per_page=50, sort=["-created_at", "firstname"], include=["groups"])
         # [("per_page", "50"), ("sort", "-created_at,firstname"), ("include", "groups")]
     """
-    if isinstance(per_page, bool) or not isinstance(per_page, int) or not 1 <= per_page <= 100:
+    if isinstance(per_page, int) and not isinstance(per_page, bool) and per_page > MAX_PER_PAGE:
+        per_page = MAX_PER_PAGE  # the server clamps a larger page size the same way
+    if isinstance(per_page, bool) or not isinstance(per_page, int) or not per_page >= 1:
         raise ValidationError.for_field(
             "per_page", f"per_page must be an integer from 1 to {MAX_PER_PAGE} (got {per_page!r})"
         )

@@ -258,7 +258,6 @@ async def test_list_fields_is_sent_but_the_server_returns_every_column(
     "options",
     [
         {"per_page": 0},
-        {"per_page": 101},
         {"include": ["groups,source"]},
         {"sort": ""},
         {"fields": [""]},
@@ -277,6 +276,18 @@ async def test_list_rejects_a_bad_query_locally(
     assert caught.value.local is True
     assert caught.value.fields
     assert no_requests(wacr_sandbox)
+
+
+async def test_a_page_size_over_100_is_clamped_like_the_server_does(
+    wacr_sandbox: Sandbox, wacr_client: wacr.Client
+) -> None:
+    wacr_sandbox.seed_contacts(250)
+
+    pages = [page async for page in wacr_client.contacts.list(per_page=500).pages()]
+
+    assert [len(page.items) for page in pages] == [100, 100, 50]
+    assert {page.per_page for page in pages} == {100}
+    assert wacr_sandbox.hits["GET /contacts"] == 3
 
 
 async def test_list_auth_and_scope(wacr_sandbox: Sandbox) -> None:

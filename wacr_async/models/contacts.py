@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Literal
 
@@ -98,7 +98,9 @@ converter.register_structure_hook(Contact, model_hook(Contact, {"group_id": _gro
 class NewContact:
     """One contact to create, for ``contacts.create_many`` (rows may also be plain dicts).
 
-    Same fields as ``contacts.create``; optional fields left as None are not sent.
+    The fields of ``contacts.create`` but ``groups``, which the batch endpoint does not take
+    (add the created contacts with ``client.groups.add_contacts``); optional fields left as
+    None are not sent.
 
     Example::
 
@@ -124,7 +126,6 @@ class NewContact:
     address: str | None = None
     country_id: int | None = None
     assigned_id: int | None = None
-    groups: Sequence[int] | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The request body for this contact: every field that is not None.
@@ -139,7 +140,7 @@ class NewContact:
             value = getattr(self, field.name)
             if value is None:
                 continue
-            body[field.name] = list(value) if field.name == "groups" else value
+            body[field.name] = value
         return body
 
 

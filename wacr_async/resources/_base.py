@@ -103,6 +103,7 @@ class Resource:
         def parse(raw: Sequence[Any]) -> list[T]:
             return structure_list(raw, model)
 
+        page_size = int(dict(query)["per_page"])  # clamped to the server's maximum
         return AsyncPager(
-            fetch, parse=parse, per_page=per_page, prefetch=prefetch, concurrency=concurrency
+            fetch, parse=parse, per_page=page_size, prefetch=prefetch, concurrency=concurrency
         )

@@ -8,6 +8,7 @@ from typing import Any
 from .._validate import (
     check_choice,
     check_count,
+    check_integer_input,
     check_max_length,
     check_positive_int,
     check_required,
@@ -45,8 +46,9 @@ MAX_LENGTHS = {
 
 def _check_email(field: str, value: Any) -> None:
     # Only the unambiguous case: any email rule rejects a value without "user@domain".
-    if isinstance(value, str) and value:
-        local, at, domain = value.rpartition("@")
+    # The server trims it and reads a blank one as null (which clears it on update).
+    if isinstance(value, str) and value.strip():
+        local, at, domain = value.strip().rpartition("@")
         if not at or not local or not domain:
             raise ValidationError.for_field(
                 field, f"{field} must be a valid email address (got {value!r})"
@@ -61,7 +63,7 @@ def _check_fields(body: Mapping[str, Any], *, required: bool, prefix: str = "") 
             check_required(prefix + field, body.get(field))
     for field in ("source_id", "status_id"):
         if body.get(field) is not None:
-            check_positive_int(prefix + field, body[field])
+            check_integer_input(prefix + field, body[field])
     for field, maximum in MAX_LENGTHS.items():
         value = body.get(field)
         if isinstance(value, str):
@@ -69,6 +71,26 @@ def _check_fields(body: Mapping[str, Any], *, required: bool, prefix: str = "") 
     if isinstance(body.get("type"), str):
         check_choice(prefix + "type", body["type"], CONTACT_TYPES)
     _check_email(prefix + "email", body.get("email"))
+
+
+NOT_BATCH_FIELDS = ("groups",)
+
+
+def check_batch_row(body: Mapping[str, Any], *, prefix: str = "") -> None:
+    """The documented rules for one row of ``POST /contacts/batch``, which takes no groups."""
+    _check_fields(body, required=True, prefix=prefix)
+    refuse_batch_only_fields(body, prefix=prefix)
+
+
+def refuse_batch_only_fields(body: Mapping[str, Any], *, prefix: str = "") -> None:
+    """Fields ``contacts.create`` takes but a batch row does not (the server ignores them)."""
+    for field in NOT_BATCH_FIELDS:
+        if body.get(field):
+            raise ValidationError.for_field(
+                prefix + field,
+                f"{field} cannot be set in a batch create; "
+                "add the contacts to groups once created (client.groups.add_contacts)",
+            )
 
 
 class _BatchRolledBackError(ValidationError):
@@ -192,8 +214,9 @@ class ContactsService(Resource):
             address=address,
             country_id=country_id,
             assigned_id=assigned_id,
-            groups=groups,
         ).to_json()
+        if groups is not None:
+            body["groups"] = list(groups)
         _check_fields(body, required=True)
         return await self._call("POST", "/contacts", Contact, safety="unsafe", json=body)
 
@@ -306,9 +329,11 @@ class ContactsService(Resource):
         """
         contacts = [_row(row) for row in rows]
         check_count("contacts", contacts, minimum=1)
-        if not continue_on_error:
-            for index, body in enumerate(contacts):
-                _check_fields(body, required=True, prefix=f"contacts.{index}.")
+        for index, body in enumerate(contacts):
+            if continue_on_error:  # the server reports bad rows one by one
+                refuse_batch_only_fields(body, prefix=f"contacts.{index}.")
+            else:
+                check_batch_row(body, prefix=f"contacts.{index}.")
         body = {
             "contacts": contacts,
             "options": {

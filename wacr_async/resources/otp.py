@@ -124,11 +124,14 @@ class OTPService(Resource):
         language: str | None = None,
         expiry_minutes: int | None = None,
         purpose: str | None = None,
+        contact_id: int | None = None,
     ) -> OTPSent:
         """Send a new server-generated code, replacing the active one (``POST /auth/resend``).
 
         The new code is not returned. Limited to 3 per 5 minutes per phone; beyond that a
-        :class:`~wacr_async.RateLimitError` carries ``retry_after``.
+        :class:`~wacr_async.RateLimitError` carries ``retry_after`` (raised at once: the
+        client does not sit through waits that long). ``contact_id`` is passed on to the send,
+        as for :meth:`send`.
 
         Example::
 
@@ -136,6 +139,8 @@ class OTPService(Resource):
         """
         check_required("phone", phone)
         check_required("template_name", template_name)
+        if contact_id is not None:
+            check_positive_int("contact_id", contact_id)
         body: dict[str, Any] = {"phone": phone, "template_name": template_name}
         body.update(
             _options(
@@ -145,6 +150,8 @@ class OTPService(Resource):
                 purpose_limit=50,
             )
         )
+        if contact_id is not None:
+            body["contact_id"] = contact_id
         return await self._call("POST", "/auth/resend", OTPSent, safety="unsafe", json=body)
 
     async def status(self, phone: str, *, purpose: str | None = None) -> OTPStatus:
