@@ -226,3 +226,39 @@ def test_request_info_masks_phone_numbers_in_text() -> None:
     assert "919876543210" not in repr(info)
     assert str(info).endswith("3210")
     assert info.path == "/comments/919876543210"
+
+
+@pytest.mark.parametrize("status", [500, 502, 503])
+def test_a_rate_limit_code_on_a_5xx_is_a_server_error_and_never_retried_for_sends(
+    status: int,
+) -> None:
+    from wacr_async._retry import is_retryable
+
+    exc = error_from_response(status, envelope("RATE_LIMIT_EXCEEDED", "upstream throttled"))
+
+    assert not isinstance(exc, wacr.RateLimitError)
+    assert isinstance(exc, wacr.ServerError)
+    assert exc.code == "RATE_LIMIT_EXCEEDED"
+    assert not is_retryable(exc, "unsafe")
+
+
+@pytest.mark.parametrize("value", ["NaN", "inf", -5, "soon"])
+def test_unusable_retry_after_values_in_the_body_are_ignored(value: object) -> None:
+    body = json.dumps(
+        {
+            "success": False,
+            "error": {"code": "RATE_LIMIT_EXCEEDED", "message": "slow down"},
+            "meta": {"retry_after": value},
+        }
+    ).encode()
+    exc = error_from_response(429, body)
+    assert isinstance(exc, wacr.RateLimitError)
+    assert exc.retry_after is None
+
+
+def test_the_otp_limiters_wait_is_read_from_the_details() -> None:
+    exc = error_from_response(
+        429, envelope("RATE_LIMIT_EXCEEDED", "Too many OTP requests", {"retry_after": 287})
+    )
+    assert isinstance(exc, wacr.RateLimitError)
+    assert exc.retry_after == 287

@@ -56,7 +56,9 @@ class Client:
 
     The token comes from ``token`` or ``WACR_TOKEN``, the base URL from ``base_url`` or
     ``WACR_BASE_URL`` (default ``https://app.wa.cr/api/v2``). The client owns its aiohttp
-    session unless one is passed in, in which case it never closes it.
+    session unless one is passed in, in which case it never closes it (it does turn off
+    aiohttp's silent resend of a GET or DELETE on a closed keep-alive connection there, so
+    that no request is repeated behind the retry rules).
 
     ``timeout`` (seconds, or ``wacr.Timeout(total=…, connect=…)``) and ``max_retries``
     (default 2) apply to every call and can be changed per call with :meth:`with_options`.

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import math
 import time
 from collections import deque
 from collections.abc import Mapping
@@ -109,7 +110,7 @@ def _number(value: str | None) -> float | None:
         number = float(value.strip())
     except ValueError:
         return None
-    return number if number == number else None  # NaN is no number
+    return number if math.isfinite(number) else None  # NaN and infinities are no numbers
 
 
 def _is_unlimited(value: str | None) -> bool:
@@ -263,12 +264,17 @@ class RateLimiter:
         if current:
             self._epoch_in_flight = max(0, self._epoch_in_flight - 1)
         hit = None
-        if headers is not None:
-            hit = self._learn(slot, status, headers, retry_after)
-        elif maybe_counted and current and self._remaining is not None:
-            # No later answer may reflect it yet; erring low costs one slot at most.
-            self._remaining = max(0, self._remaining - 1)
-        self._pump()
+        try:
+            if headers is not None:
+                hit = self._learn(slot, status, headers, retry_after)
+            elif maybe_counted and current and self._remaining is not None:
+                # No later answer may reflect it yet; erring low costs one slot at most.
+                self._remaining = max(0, self._remaining - 1)
+        except Exception:
+            # Headers this client cannot read must not fail a call whose answer arrived.
+            logger.debug("ignored unreadable rate-limit headers", exc_info=True)
+        finally:
+            self._pump()
         return hit
 
     def _wait_needed(self, now: float) -> float | None:
@@ -406,7 +412,10 @@ class RateLimiter:
         # No window header: a success's reset is the server's "now + window", and its Date
         # header is the server's "now".
         date = _header(headers, "Date")
-        parsed = email.utils.parsedate_to_datetime(date) if date else None
+        try:
+            parsed = email.utils.parsedate_to_datetime(date) if date else None
+        except (TypeError, ValueError):
+            return  # a Date header that is no date says nothing about the window
         if parsed is not None:
             length = _wall_clock(reset) - parsed.timestamp()
             if 0 < length <= 3600:

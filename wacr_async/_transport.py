@@ -4,6 +4,12 @@ Everything above this seam deals in :class:`Request` and :class:`Response`; aioh
 exceptions are translated here into :class:`~wacr_async.errors.TransportError` subclasses
 that say whether the request may have reached the server (``sent``), which is what the retry
 rules need to know.
+
+On the session it creates, the transport learns from aiohttp's trace signals the moment a
+request gets a connection: before that (waiting for a free connection, resolving, connecting)
+nothing of it can have reached the server, whatever ends the attempt. On a session it is
+given it cannot add signals, so it counts a request as possibly sent from the moment it is
+handed to aiohttp.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import json
 import math
 import time
 from collections.abc import Mapping, Sequence
+from contextvars import ContextVar
 from pathlib import Path
 from typing import IO, Any
 
@@ -78,6 +85,34 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
+class _Attempt:
+    """One request on its way: whether it has got a connection (and so may be on the wire)."""
+
+    __slots__ = ("connected",)
+
+    def __init__(self) -> None:
+        self.connected = False
+
+
+# Trace signals run in the task making the request, so they find its attempt here.
+_attempt: ContextVar[_Attempt | None] = ContextVar("wacr_attempt", default=None)
+
+
+async def _on_connection(session: aiohttp.ClientSession, context: Any, params: object) -> None:
+    attempt = _attempt.get()
+    if attempt is not None and not attempt.connected:
+        attempt.connected = True
+        note_request_leaving()
+
+
+def _connection_trace() -> aiohttp.TraceConfig:
+    """Signals for the moment a request gets a connection, new or reused."""
+    trace = aiohttp.TraceConfig()
+    trace.on_connection_create_end.append(_on_connection)
+    trace.on_connection_reuseconn.append(_on_connection)
+    return trace
+
+
 class Transport:
     """Sends :class:`Request` objects over one aiohttp session (owned or borrowed).
 
@@ -132,17 +167,17 @@ class Transport:
             connector = aiohttp.TCPConnector(limit=self._connection_limit)
             session = aiohttp.ClientSession(
                 connector=connector,
-                trace_configs=self._trace_configs,
+                trace_configs=[*(self._trace_configs or ()), _connection_trace()],
                 json_serialize=_dumps,
             )
-            # aiohttp silently resends a DELETE/GET whose connection dropped, hiding from
-            # the retry rules that an attempt may already have taken effect (a batch delete
-            # resent, a DELETE by id answering 404 for its own first attempt). Retries are
-            # decided above this seam only.
-            session._retry_connection = False
             self._session = session
         elif session.closed:
             raise ClientClosedError("The aiohttp session given to this client has been closed")
+        # aiohttp silently resends a GET or DELETE whose reused connection turns out closed,
+        # hiding from the retry rules that an attempt may already have taken effect (a batch
+        # delete sent twice, a DELETE by id answering 404 for its own first attempt). Retries
+        # are decided above this seam only, on a borrowed session too.
+        session._retry_connection = False
         return session
 
     async def send(self, request: Request, timeouts: Timeout) -> Response:
@@ -152,11 +187,15 @@ class Transport:
         client_timeout = _client_timeout(timeouts)
         opened: list[IO[bytes]] = []
         started = time.monotonic()
+        attempt = _Attempt() if self._owns_session else None
+        failure: BaseException
         try:
             data = None
             if request.form is not None:
                 data = await _build_form(request.form, opened)
-            note_request_leaving()
+            if attempt is None:
+                note_request_leaving()  # no signals on a borrowed session: assume the worst
+            _attempt.set(attempt)
             async with session.request(
                 request.method,
                 url,
@@ -174,51 +213,15 @@ class Transport:
             raise
         except aiohttp.InvalidURL as exc:
             raise ConfigurationError(f"Invalid request URL for {request.info}") from exc
-        except aiohttp.ConnectionTimeoutError as exc:
-            # Raised only while connecting (the connect timeout): nothing was sent.
-            raise APITimeoutError(
-                f"{request.info}: timed out connecting to the API after {timeouts.connect} s",
-                request=request.info,
-                sent=False,
-            ) from exc
-        except aiohttp.ClientConnectorError as exc:
-            # Refused, unreachable, DNS or TLS handshake failure: nothing reached the server.
-            raise APIConnectionError(
-                f"{request.info}: cannot connect to the API ({exc.os_error})",
-                request=request.info,
-                sent=False,
-            ) from exc
-        except aiohttp.ServerTimeoutError as exc:
-            raise APITimeoutError(
-                f"{request.info}: the API stopped answering ({type(exc).__name__})",
-                request=request.info,
-                sent=True,
-            ) from exc
-        except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError) as exc:
-            # From here on the request may have reached the server (even a dropped keep-alive
-            # connection cannot be told apart from a drop after processing).
-            raise APIConnectionError(
-                f"{request.info}: the connection broke before an answer arrived "
-                f"({type(exc).__name__})",
-                request=request.info,
-                sent=True,
-            ) from exc
-        except aiohttp.ClientError as exc:
-            raise APIConnectionError(
-                f"{request.info}: the answer could not be read ({type(exc).__name__}: {exc})",
-                request=request.info,
-                sent=True,
-            ) from exc
-        except TimeoutError as exc:
-            # The total timeout fires wherever the request is, so it may have gone out.
-            raise APITimeoutError(
-                f"{request.info}: no answer within {timeouts.total} s",
-                request=request.info,
-                sent=True,
-            ) from exc
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            failure = _failure(exc, request, timeouts, attempt)
         finally:
+            _attempt.set(None)
             for handle in opened:
                 handle.close()
+        # Raised here, outside the handler, so that the aiohttp error is not chained as
+        # context: some carry the request's headers, the token among them.
+        raise failure
 
     async def aclose(self) -> None:
         """Close the owned session (idempotent). Later sends raise ClientClosedError."""
@@ -268,3 +271,58 @@ async def _build_form(fields: Sequence[FormField], opened: list[IO[bytes]]) -> a
             payload = io.BytesIO(payload)
         form.add_field(name, payload, filename=value.filename, content_type=value.content_type)
     return form
+
+
+def _failure(
+    exc: BaseException, request: Request, timeouts: Timeout, attempt: _Attempt | None
+) -> TransportError:
+    """The TransportError for an aiohttp failure, saying whether the request may have left."""
+    # Without a connection nothing went out; with one (or without signals) it may have.
+    maybe_sent = attempt is None or attempt.connected
+    info = request.info
+    error: TransportError
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
+        # Raised only while connecting (the connect timeout): nothing was sent.
+        error = APITimeoutError(
+            f"{info}: timed out connecting to the API after {timeouts.connect} s",
+            request=info,
+            sent=False,
+        )
+    elif isinstance(exc, aiohttp.ClientConnectorError):
+        # Refused, unreachable, DNS or TLS handshake failure: nothing reached the server.
+        error = APIConnectionError(
+            f"{info}: cannot connect to the API ({exc.os_error})", request=info, sent=False
+        )
+    elif isinstance(exc, aiohttp.ServerTimeoutError):
+        error = APITimeoutError(
+            f"{info}: the API stopped answering ({type(exc).__name__})",
+            request=info,
+            sent=maybe_sent,
+        )
+    elif isinstance(exc, aiohttp.ClientConnectionError | aiohttp.ClientPayloadError):
+        # Once connected the request may have reached the server (even a dropped keep-alive
+        # connection cannot be told apart from a drop after processing).
+        error = APIConnectionError(
+            f"{info}: the connection broke before an answer arrived ({type(exc).__name__})",
+            request=info,
+            sent=maybe_sent,
+        )
+    elif isinstance(exc, aiohttp.ClientError):
+        error = APIConnectionError(
+            f"{info}: the answer could not be read ({type(exc).__name__}: {exc})",
+            request=info,
+            sent=maybe_sent,
+        )
+    else:
+        # The total timeout fires wherever the request is: waiting for a connection
+        # (nothing sent) or on the wire (it may have gone out).
+        where = "on the wire" if maybe_sent else "before a connection was free"
+        error = APITimeoutError(
+            f"{info}: no answer within {timeouts.total} s ({where})",
+            request=info,
+            sent=maybe_sent,
+        )
+    if not isinstance(exc, aiohttp.ClientResponseError):
+        # Chained for debugging, except errors that hold the request's headers (the token).
+        error.__cause__ = exc
+    return error

@@ -54,6 +54,7 @@ from __future__ import annotations
 
 import email.utils
 import json
+import math
 import time
 from collections.abc import Mapping
 from typing import Any, ClassVar
@@ -481,7 +482,10 @@ def _class_for(status: int, code: str | None, details: Mapping[str, Any]) -> typ
         # auth code answered with 403 (one server build does this) is a permission error.
         if cls is AuthenticationError and status == 403:
             return PermissionDeniedError
-        return cls
+        # "Refused before doing anything, retry later" is what a 429 says. The same code on
+        # another status (a 5xx from a proxy or a server bug) must not make a send retryable.
+        if cls is not RateLimitError or status == 429:
+            return cls
     if status == 422 and code is None:
         # Code-less 422s (Send Media's {"status": "error", "message": …}) are validation
         # failures of the request's fields all the same.
@@ -631,15 +635,15 @@ def error_from_response(
 
 
 def _as_float(value: Any) -> float | None:
+    """A wait in seconds from a body field: finite and not negative, else None."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
+    if isinstance(value, int | float | str):
         try:
-            return float(value)
-        except ValueError:
+            number = float(value)
+        except (ValueError, OverflowError):
             return None
+        return number if math.isfinite(number) and number >= 0 else None
     return None
 
 

@@ -171,6 +171,10 @@ def _endpoint(
             response = json_response(exc.body, exc.status)
         except asyncio.CancelledError:
             raise
+        except ConnectionError:
+            # The client went away while sending its request: nobody reads this answer, and
+            # nothing happened (the body never arrived whole).
+            return web.Response(status=499)
         except Exception as exc:  # a sandbox bug: answer like the server would, and log it
             logger.exception("sandbox handler %s failed", key)
             response = error_response(
