@@ -202,6 +202,7 @@ async def test_token_wide_429_holds_every_request_in_one_cooldown() -> None:
         w.cancel()
     await asyncio.gather(*waiters, return_exceptions=True)
     assert limiter.waiting == 0
+    assert len(limiter._waiters) == 0  # cancelled waiters leave the queue at once
 
 
 async def test_narrow_429_with_budget_left_holds_only_its_own_call() -> None:

@@ -24,6 +24,7 @@ Waiting requests queue in arrival order and are let through by one timer, not by
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.utils
 import math
 import time
@@ -241,6 +242,10 @@ class RateLimiter:
         except asyncio.CancelledError:
             if waiter.done() and not waiter.cancelled():
                 self.finish(waiter.result())
+            else:
+                # Leave the queue now: a long cooldown could otherwise gather many of these.
+                with contextlib.suppress(ValueError):
+                    self._waiters.remove(waiter)
             raise
 
     def finish(
