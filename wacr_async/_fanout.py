@@ -58,8 +58,10 @@ async def bounded_map(
             if not pending:
                 return
             if ordered:
+                # Keep the head in ``pending`` while waiting on it, so that if the consumer
+                # is cancelled here the ``finally`` cancels (and awaits) it too.
+                await asyncio.wait([pending[0]])
                 done = pending.popleft()
-                await asyncio.wait([done])
             else:
                 finished, _ = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
                 done = next(future for future in pending if future in finished)

@@ -91,9 +91,18 @@ class SendRun:
 
     Nothing is read or sent until the run is iterated or :meth:`report` is awaited. Awaiting
     :meth:`report` without iterating runs the whole job; awaiting it mid-iteration drops the
-    outcomes not yet read and waits for the end. Leaving an ``async with`` block before the
-    end cancels the run; so does cancelling the task that iterates it or awaits its report
-    (Ctrl-C in ``asyncio.run``). A cancelled run still produces its report.
+    outcomes not yet read and waits for the end. A cancelled run still produces its report.
+
+    **Leaving early cancels the run**: sends on the wire become ``unknown``, the rest
+    ``not_attempted``, the input is read no further and the journal is closed. That happens
+    when an ``async with`` block is left before the end (which also waits for the
+    wind-down), on :meth:`cancel` or :meth:`aclose`, when the task that iterates the run or
+    awaits its report is cancelled (Ctrl-C in ``asyncio.run``), and when an ``async for``
+    loop over the run is left before the end (``break``, an exception): each ``async for``
+    gets its own iterator, which cancels the run when it is dropped. The wind-down then goes
+    on without waiting for anyone; prefer ``async with run:`` (or ``await run.aclose()``) so
+    that it has finished, and the journal is closed, when the block is left. To read part of
+    the outcomes and let the rest run, await :meth:`report` before leaving the loop.
 
     Example::
 
@@ -112,6 +121,7 @@ class SendRun:
         "_driver",
         "_exhausted",
         "_journal",
+        "_journal_flushed",
         "_journal_source",
         "_keep",
         "_kept",
@@ -168,6 +178,7 @@ class SendRun:
         self._journal_source = journal
         self._journal: Journal | None = None
         self._owns_journal = False
+        self._journal_flushed = False
         self._stop_on = stop_on
         self._on_progress = on_progress
         self._progress_interval = progress_interval
@@ -202,8 +213,11 @@ class SendRun:
 
     # -- the public surface ----------------------------------------------------------------
 
-    def __aiter__(self) -> SendRun:
-        return self
+    def __aiter__(self) -> AsyncIterator[Outcome]:
+        # A fresh iterator for each ``async for``, which the run does not reference: when
+        # the loop is left early (``break``, an exception) the iterator is dropped, and its
+        # finalizer cancels the run. (``async for`` calls ``aclose`` only on generators.)
+        return _OutcomeIterator(self)
 
     async def __anext__(self) -> Outcome:
         out = self._start()
@@ -244,6 +258,16 @@ class SendRun:
         for slot in self._slots:
             if slot.task is not None and slot.task is not asyncio.current_task():
                 slot.task.cancel()
+
+    def _abandon(self) -> None:
+        """The iterator of an ``async for`` was dropped before the end: cancel the run.
+
+        Called from a finalizer, possibly once the loop has closed (nothing is left to
+        cancel then), so it never raises."""
+        if self._report is not None or self._cancelled:
+            return
+        with contextlib.suppress(RuntimeError):  # no running loop, or a closed one
+            self.cancel()
 
     async def aclose(self) -> None:
         """Cancel the run if it is still going, and wait until it has wound down."""
@@ -397,15 +421,23 @@ class SendRun:
             await self._settle(journal, slot, outcome)
 
     async def _close_journal(self, journal: Journal) -> None:
-        # Everything recorded is made durable first, whatever happens to the close.
-        try:
-            await journal.flush()
-            if self._owns_journal:
+        """Make everything recorded durable, then close the journal if the run opened it.
+
+        The close happens whatever the flush did (a failed flush must not leave the journal's
+        thread and file open); the first error is raised once the run has wound down. A
+        cancellation is passed on: :func:`_steadily` runs this again, and a flush that has
+        completed is not repeated (it would fail on a journal closed meanwhile)."""
+        if not self._journal_flushed:
+            try:
+                await journal.flush()
+            except Exception as exc:
+                self._fail(exc)
+            self._journal_flushed = True
+        if self._owns_journal:
+            try:
                 await journal.aclose()
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            self._fail(exc)
+            except Exception as exc:
+                self._fail(exc)
 
     def _interrupted(self, slot: _Slot) -> Outcome:
         """The outcome of an item whose worker was cancelled before it finished."""
@@ -667,6 +699,39 @@ class SendRun:
     async def _quietly(step: Awaitable[None]) -> None:
         with contextlib.suppress(Exception):  # a broken journal already stopped the run
             await step
+
+
+class _OutcomeIterator:
+    """``async for outcome in run``: the outcomes of one run; leaving early cancels it.
+
+    The run does not reference its iterators, so a ``break`` (or an exception) out of the
+    loop drops the iterator at once and :meth:`__del__` cancels the run: it reads no more
+    input, sends on the wire become ``unknown`` and the journal is closed, without anyone
+    awaiting it. ``async with run:`` (or ``await run.aclose()``) does the same and also
+    waits for the wind-down.
+    """
+
+    __slots__ = ("_iterating", "_run")
+
+    def __init__(self, run: SendRun) -> None:
+        self._run = run
+        self._iterating = False
+
+    def __aiter__(self) -> _OutcomeIterator:
+        return self
+
+    async def __anext__(self) -> Outcome:
+        self._iterating = True  # an iterator made but never used does not cancel the run
+        return await self._run.__anext__()
+
+    async def aclose(self) -> None:
+        """Stop iterating: cancel the run and wait until it has wound down."""
+        self._iterating = False
+        await self._run.aclose()
+
+    def __del__(self) -> None:
+        if self._iterating:
+            self._run._abandon()
 
 
 _SEND_STATUS: dict[str, SendStatus] = {"done": "sent", "none": "failed", "unknown": "unknown"}

@@ -207,8 +207,8 @@ class BatchService(Resource):
         ``not_attempted``, and the input is not read further (``report.unread_from``; a
         re-run with the journal picks those up). To stop on more, pass
         ``stop_on=(*wacr.batch.ACCOUNT_ERRORS, wacr.ContactOptedOutError)``. Cancelling
-        the run (``run.cancel()``, leaving its ``async with`` early, Ctrl-C) records sends
-        on the wire as ``unknown``.
+        the run (``run.cancel()``, leaving its ``async with`` or ``async for`` early, Ctrl-C)
+        records sends on the wire as ``unknown``.
 
         ``on_progress(progress)`` is called at most every ``progress_interval`` seconds and
         once at the end. The report keeps the first ``keep`` failed, unknown and

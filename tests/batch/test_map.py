@@ -5,11 +5,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
 import wacr_async as wacr
 from wacr_async.testing import Sandbox
+
+if TYPE_CHECKING:
+    from .conftest import Eventually
 
 
 @pytest.fixture
@@ -103,3 +107,38 @@ async def test_map_over_a_real_call_and_an_async_iterable(client: wacr.Client) -
 def test_concurrency_must_be_positive(client: wacr.Client) -> None:
     with pytest.raises(ValueError, match="concurrency"):
         client.batch.map(Probe(), [1], concurrency=0)
+
+
+async def test_cancelling_the_consumer_of_an_ordered_map_cancels_the_call_it_waits_for(
+    client: wacr.Client, eventually: Eventually
+) -> None:
+    started: list[int] = []
+    finished: list[int] = []
+    cancelled: list[int] = []
+
+    async def call(n: int) -> int:
+        started.append(n)
+        try:
+            await asyncio.sleep(30.0 if n == 0 else 0.001)
+        except asyncio.CancelledError:
+            cancelled.append(n)
+            raise
+        finished.append(n)
+        return n
+
+    async def consume() -> None:
+        async for _ in client.batch.map(call, range(4), concurrency=2):
+            pass
+
+    task = asyncio.create_task(consume())
+    await eventually(lambda: 0 in started and 1 in finished)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+    # The slow head call (the one the consumer was waiting on) was cancelled with it, and
+    # had finished cancelling by the time the consumer's cancellation was delivered.
+    assert cancelled == [0]
+    assert 0 not in finished
+    others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+    assert others == []
