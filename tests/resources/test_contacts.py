@@ -593,6 +593,39 @@ async def test_update_sends_only_the_given_fields(
     )
 
 
+async def test_update_clears_the_named_optional_fields_to_null(
+    wacr_sandbox: Sandbox, wire: tuple[Wire, wacr.Client]
+) -> None:
+    recorder, client = wire
+    row = wacr_sandbox.add_contact(
+        firstname="Ada", lastname="L", phone=PHONE, company="Old Co", city="London", assigned_id=3
+    )
+
+    contact = await client.contacts.update(
+        row["id"], city="Paris", clear=["company", "assigned_id"]
+    )
+
+    assert recorder.body() == {"city": "Paris", "company": None, "assigned_id": None}
+    assert (contact.company, contact.assigned_id, contact.city) == (None, None, "Paris")
+
+
+@pytest.mark.parametrize(
+    ("options", "problem"),
+    [
+        ({"clear": ["firstname"]}, "'firstname' cannot be cleared"),
+        ({"clear": ["nickname"]}, "'nickname' cannot be cleared"),
+        ({"company": "X", "clear": ["company"]}, "'company' is both given and cleared"),
+    ],
+)
+async def test_update_refuses_what_cannot_be_cleared_locally(
+    wacr_sandbox: Sandbox, wacr_client: wacr.Client, options: dict[str, Any], problem: str
+) -> None:
+    with pytest.raises(wacr.ValidationError, match=problem) as caught:
+        await wacr_client.contacts.update(1, **options)
+    assert caught.value.local is True
+    assert no_requests(wacr_sandbox)
+
+
 async def test_update_groups_replaces_them(
     wacr_sandbox: Sandbox, wire: tuple[Wire, wacr.Client]
 ) -> None:

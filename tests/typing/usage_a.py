@@ -62,7 +62,7 @@ async def contacts(client: wacr.Client) -> None:
     fetched: Contact = await client.contacts.get(created.id, include=["status"])
     when: datetime | None = fetched.created_at
     updated: Contact = await client.contacts.update(
-        created.id, email="ada@example.org", type="customer", groups=[]
+        created.id, email="ada@example.org", type="customer", groups=[], clear=["company"]
     )
     print(when, updated.email)
     await client.contacts.delete(created.id)

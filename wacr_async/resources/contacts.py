@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 from .._validate import (
@@ -74,6 +74,33 @@ def _check_fields(body: Mapping[str, Any], *, required: bool, prefix: str = "") 
 
 
 NOT_BATCH_FIELDS = ("groups",)
+# The fields an update may set to null.
+NULLABLE_FIELDS = (
+    "email",
+    "company",
+    "description",
+    "city",
+    "state",
+    "zip",
+    "address",
+    "country_id",
+    "assigned_id",
+)
+
+
+def _cleared(fields: Collection[str], given: Mapping[str, Any]) -> dict[str, None]:
+    """The nulls for ``update(clear=[...])``: optional fields only, and not also given."""
+    if isinstance(fields, str):
+        fields = [fields]
+    for field in fields:
+        if field not in NULLABLE_FIELDS:
+            allowed = ", ".join(NULLABLE_FIELDS)
+            raise ValidationError.for_field(
+                "clear", f"{field!r} cannot be cleared; clear one of {allowed}"
+            )
+        if field in given:
+            raise ValidationError.for_field("clear", f"{field!r} is both given and cleared")
+    return dict.fromkeys(fields)
 
 
 def check_batch_row(body: Mapping[str, Any], *, prefix: str = "") -> None:
@@ -256,13 +283,16 @@ class ContactsService(Resource):
         country_id: int | None = None,
         assigned_id: int | None = None,
         groups: Sequence[int] | None = None,
+        clear: Collection[str] = (),
     ) -> Contact:
         """Change the given fields only (a PATCH of what is not None). ``groups`` replaces the
-        contact's groups. Returns the updated contact with its ``groups`` loaded.
+        contact's groups. ``clear`` names optional fields to set to null (None already means
+        "leave as it is"). Returns the updated contact with its ``groups`` loaded.
 
         Example::
 
             contact = await client.contacts.update(7, email="ada@example.com", groups=[4, 5])
+            contact = await client.contacts.update(7, clear=["assigned_id", "company"])
         """
         check_positive_int("contact_id", contact_id)
         given = {
@@ -283,8 +313,9 @@ class ContactsService(Resource):
             "assigned_id": assigned_id,
             "groups": None if groups is None else [*groups],
         }
-        body = {field: value for field, value in given.items() if value is not None}
+        body: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
         _check_fields(body, required=False)
+        body.update(_cleared(clear, body))
         return await self._call(
             "PATCH", f"/contacts/{contact_id}", Contact, safety="idempotent", json=body
         )
