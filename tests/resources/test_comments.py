@@ -6,55 +6,16 @@ HTTP status only: 401, 404 without a chat, 422 with an ``errors`` object.
 
 from __future__ import annotations
 
-import json
-from collections.abc import AsyncIterator
-from types import SimpleNamespace
 from typing import Any
-from urllib.parse import urlsplit
 
-import aiohttp
 import pytest
 
 import wacr_async as wacr
+from tests.resources._support import Wire, no_requests
 from wacr_async.models.comments import Comment, CommentAdded
 from wacr_async.testing import Sandbox
 
 MOBILE = "919876543210"
-
-
-def no_requests(sandbox: Sandbox) -> bool:
-    return sum(sandbox.hits.values()) == 0
-
-
-class Wire:
-    """(method, raw path, JSON body bytes) of every request the client sent."""
-
-    def __init__(self) -> None:
-        self.requests: list[tuple[str, str, bytes]] = []
-        self.trace = aiohttp.TraceConfig()
-        self.trace.on_request_start.append(self._start)
-        self.trace.on_request_chunk_sent.append(self._chunk)
-
-    async def _start(
-        self, session: aiohttp.ClientSession, ctx: SimpleNamespace, params: Any
-    ) -> None:
-        self.requests.append((params.method, urlsplit(str(params.url)).path, b""))
-
-    async def _chunk(
-        self, session: aiohttp.ClientSession, ctx: SimpleNamespace, params: Any
-    ) -> None:
-        method, path, body = self.requests[-1]
-        self.requests[-1] = (method, path, body + params.chunk)
-
-    def body(self, index: int = -1) -> Any:
-        return json.loads(self.requests[index][2])
-
-
-@pytest.fixture
-async def wire(wacr_sandbox: Sandbox) -> AsyncIterator[tuple[Wire, wacr.Client]]:
-    recorder = Wire()
-    async with wacr_sandbox.client(trace_configs=[recorder.trace]) as client:
-        yield recorder, client
 
 
 # -- add ---------------------------------------------------------------------------------------

@@ -3,38 +3,15 @@ their documented errors (422 field maps, 404, 401, 403 scopes) and the client-si
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from typing import Any
 
-import aiohttp
 import pytest
 
 import wacr_async as wacr
+from tests.resources._support import Wire, no_requests
 from wacr_async.models.groups import Group, GroupMembershipResult
 from wacr_async.testing import Sandbox
-
-
-def no_requests(sandbox: Sandbox) -> bool:
-    return sum(sandbox.hits.values()) == 0
-
-
-class SentBodies:
-    """Records the JSON body of every request a client sends (via an aiohttp trace)."""
-
-    def __init__(self) -> None:
-        self.bodies: list[tuple[str, str, Any]] = []
-        self.trace = aiohttp.TraceConfig()
-        self.trace.on_request_chunk_sent.append(self._on_chunk)
-
-    async def _on_chunk(
-        self,
-        session: aiohttp.ClientSession,
-        ctx: object,
-        params: aiohttp.TraceRequestChunkSentParams,
-    ) -> None:
-        path = params.url.path.removeprefix("/api/v2")
-        self.bodies.append((params.method, path, json.loads(params.chunk)))
 
 
 def group_ids_of(sandbox: Sandbox, contact_id: int) -> list[int]:
@@ -52,7 +29,7 @@ def contact(sandbox: Sandbox, phone: str, **fields: Any) -> int:
 
 
 async def test_create_group(wacr_sandbox: Sandbox) -> None:
-    sent = SentBodies()
+    sent = Wire()
     async with wacr_sandbox.client(trace_configs=[sent.trace]) as client:
         group = await client.groups.create(name="Newsletter")
 
@@ -216,7 +193,7 @@ async def test_update_group_renames_and_sends_only_the_name(wacr_sandbox: Sandbo
     row = wacr_sandbox.add_group("Old name")
     created = row["created_at"]
     wacr_sandbox.advance(120)
-    sent = SentBodies()
+    sent = Wire()
 
     async with wacr_sandbox.client(trace_configs=[sent.trace]) as client:
         group = await client.groups.update(row["id"], name="New name")
@@ -336,7 +313,7 @@ async def test_add_contacts_counts_only_new_members(wacr_sandbox: Sandbox) -> No
     a = contact(wacr_sandbox, "+15550001111", group_id=[other])
     b = contact(wacr_sandbox, "+15550002222")
     c = contact(wacr_sandbox, "+15550003333")
-    sent = SentBodies()
+    sent = Wire()
 
     async with wacr_sandbox.client(trace_configs=[sent.trace]) as client:
         first = await client.groups.add_contacts(gid, [a, b])
@@ -412,7 +389,7 @@ async def test_remove_contacts_sends_a_json_body_and_counts_only_members(
     a = contact(wacr_sandbox, "+15550001111", group_id=[1, gid])
     b = contact(wacr_sandbox, "+15550002222", group_id=[gid])
     outsider = contact(wacr_sandbox, "+15550003333", group_id=[1])
-    sent = SentBodies()
+    sent = Wire()
 
     async with wacr_sandbox.client(trace_configs=[sent.trace]) as client:
         result = await client.groups.remove_contacts(gid, [a, outsider, 9999])

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 import wacr_async as wacr
+from tests.resources._support import no_requests
 from wacr_async.filters import in_, not_in
 from wacr_async.models.messages import (
     Button,
@@ -27,10 +28,6 @@ from wacr_async.testing import Sandbox
 
 PHONE = "+15550001111"
 DIGITS = "15550001111"
-
-
-def no_requests(sandbox: Sandbox) -> bool:
-    return sum(sandbox.hits.values()) == 0
 
 
 # -- send_text ---------------------------------------------------------------------------------

@@ -10,16 +10,13 @@ from typing import Any
 import pytest
 
 import wacr_async as wacr
+from tests.resources._support import no_requests
 from wacr_async.models.otp import AuthTemplate, OTPSent, OTPStatus, OTPVerified
 from wacr_async.testing import Sandbox
 
 PHONE = "+15550001111"
 DIGITS = "15550001111"
 TEMPLATE = "otp_verification"
-
-
-def no_requests(sandbox: Sandbox) -> bool:
-    return sum(sandbox.hits.values()) == 0
 
 
 # -- send --------------------------------------------------------------------------------------

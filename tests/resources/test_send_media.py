@@ -12,16 +12,13 @@ from typing import Any
 import pytest
 
 import wacr_async as wacr
+from tests.resources._support import no_requests
 from wacr_async.models.messages import ContactDefaults, SentMedia
 from wacr_async.testing import Sandbox
 
 PHONE = "+15550001111"
 DIGITS = "15550001111"
 MB = 1024 * 1024
-
-
-def no_requests(sandbox: Sandbox) -> bool:
-    return sum(sandbox.hits.values()) == 0
 
 
 def sparse_file(path: Path, size: int) -> Path:

@@ -3,40 +3,17 @@ still used by contacts, 422 field maps, 404, 401, 403 scopes and the client-side
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from typing import Any
 
-import aiohttp
 import pytest
 
 import wacr_async as wacr
+from tests.resources._support import Wire, no_requests
 from wacr_async.models.sources import Source
 from wacr_async.testing import Sandbox
 
 SEEDED = ["Website", "WhatsApp", "Referral"]  # ids 1, 2, 3
-
-
-def no_requests(sandbox: Sandbox) -> bool:
-    return sum(sandbox.hits.values()) == 0
-
-
-class SentBodies:
-    """Records the JSON body of every request a client sends (via an aiohttp trace)."""
-
-    def __init__(self) -> None:
-        self.bodies: list[tuple[str, str, Any]] = []
-        self.trace = aiohttp.TraceConfig()
-        self.trace.on_request_chunk_sent.append(self._on_chunk)
-
-    async def _on_chunk(
-        self,
-        session: aiohttp.ClientSession,
-        ctx: object,
-        params: aiohttp.TraceRequestChunkSentParams,
-    ) -> None:
-        path = params.url.path.removeprefix("/api/v2")
-        self.bodies.append((params.method, path, json.loads(params.chunk)))
 
 
 def source_names(sandbox: Sandbox) -> list[str]:
@@ -47,7 +24,7 @@ def source_names(sandbox: Sandbox) -> list[str]:
 
 
 async def test_create_source(wacr_sandbox: Sandbox) -> None:
-    sent = SentBodies()
+    sent = Wire()
     async with wacr_sandbox.client(trace_configs=[sent.trace]) as client:
         source = await client.sources.create(name="Trade fair")
 
@@ -190,7 +167,7 @@ async def test_source_ids_are_checked_before_sending(
 
 async def test_update_source_sends_only_the_name(wacr_sandbox: Sandbox) -> None:
     wacr_sandbox.advance(60)
-    sent = SentBodies()
+    sent = Wire()
     async with wacr_sandbox.client(trace_configs=[sent.trace]) as client:
         source = await client.sources.update(3, name="Word of mouth")
 

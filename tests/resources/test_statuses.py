@@ -4,7 +4,6 @@ the 409 for a status still used by contacts, 422/404/401/403 and the client-side
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from typing import Any
 
@@ -12,33 +11,12 @@ import aiohttp
 import pytest
 
 import wacr_async as wacr
+from tests.resources._support import Wire, no_requests
 from wacr_async.models.statuses import Status
 from wacr_async.testing import Sandbox
 
 SEEDED = {"New": "#3B82F6", "Contacted": "#F59E0B", "Qualified": "#10B981", "Lost": "#EF4444"}
 COLOR_ERROR = "Color must be a valid hex color code (e.g., #FF5733)."
-
-
-def no_requests(sandbox: Sandbox) -> bool:
-    return sum(sandbox.hits.values()) == 0
-
-
-class SentBodies:
-    """Records the JSON body of every request a client sends (via an aiohttp trace)."""
-
-    def __init__(self) -> None:
-        self.bodies: list[tuple[str, str, Any]] = []
-        self.trace = aiohttp.TraceConfig()
-        self.trace.on_request_chunk_sent.append(self._on_chunk)
-
-    async def _on_chunk(
-        self,
-        session: aiohttp.ClientSession,
-        ctx: object,
-        params: aiohttp.TraceRequestChunkSentParams,
-    ) -> None:
-        path = params.url.path.removeprefix("/api/v2")
-        self.bodies.append((params.method, path, json.loads(params.chunk)))
 
 
 def stored(sandbox: Sandbox, status_id: int) -> tuple[str, str | None]:
@@ -56,7 +34,7 @@ def hits(sandbox: Sandbox) -> tuple[int, int]:
 
 
 async def test_create_status_with_a_color(wacr_sandbox: Sandbox) -> None:
-    sent = SentBodies()
+    sent = Wire()
     async with wacr_sandbox.client(trace_configs=[sent.trace]) as client:
         status = await client.statuses.create(name="Won", color="#00aa00")
 
@@ -68,7 +46,7 @@ async def test_create_status_with_a_color(wacr_sandbox: Sandbox) -> None:
 
 
 async def test_create_status_without_a_color_sends_none(wacr_sandbox: Sandbox) -> None:
-    sent = SentBodies()
+    sent = Wire()
     async with wacr_sandbox.client(trace_configs=[sent.trace]) as client:
         status = await client.statuses.create(name="Parked")
 
@@ -212,7 +190,7 @@ async def test_server_clears_the_color_when_an_update_leaves_it_out(
 
 
 async def test_rename_keeps_the_color_by_resending_it(wacr_sandbox: Sandbox) -> None:
-    sent = SentBodies()
+    sent = Wire()
     async with wacr_sandbox.client(trace_configs=[sent.trace]) as client:
         status = await client.statuses.update(2, name="Reached")
 
@@ -223,7 +201,7 @@ async def test_rename_keeps_the_color_by_resending_it(wacr_sandbox: Sandbox) -> 
 
 
 async def test_recolor_keeps_the_name_by_resending_it(wacr_sandbox: Sandbox) -> None:
-    sent = SentBodies()
+    sent = Wire()
     async with wacr_sandbox.client(trace_configs=[sent.trace]) as client:
         status = await client.statuses.update(4, color="#111111")
 
@@ -234,7 +212,7 @@ async def test_recolor_keeps_the_name_by_resending_it(wacr_sandbox: Sandbox) -> 
 
 
 async def test_name_and_color_together_is_a_single_patch(wacr_sandbox: Sandbox) -> None:
-    sent = SentBodies()
+    sent = Wire()
     async with wacr_sandbox.client(trace_configs=[sent.trace]) as client:
         status = await client.statuses.update(1, name="Fresh", color="#abcdef")
 
@@ -244,7 +222,7 @@ async def test_name_and_color_together_is_a_single_patch(wacr_sandbox: Sandbox) 
 
 
 async def test_keep_color_false_removes_the_color(wacr_sandbox: Sandbox) -> None:
-    sent = SentBodies()
+    sent = Wire()
     async with wacr_sandbox.client(trace_configs=[sent.trace]) as client:
         kept_name = await client.statuses.update(3, keep_color=False)
         assert hits(wacr_sandbox) == (1, 1)
@@ -262,7 +240,7 @@ async def test_keep_color_false_removes_the_color(wacr_sandbox: Sandbox) -> None
 
 
 async def test_keep_color_false_with_a_color_sets_that_color(wacr_sandbox: Sandbox) -> None:
-    sent = SentBodies()
+    sent = Wire()
     async with wacr_sandbox.client(trace_configs=[sent.trace]) as client:
         status = await client.statuses.update(2, color="#222222", keep_color=False)
 
@@ -272,7 +250,7 @@ async def test_keep_color_false_with_a_color_sets_that_color(wacr_sandbox: Sandb
 
 async def test_rename_of_a_status_without_color_sends_no_color(wacr_sandbox: Sandbox) -> None:
     plain = wacr_sandbox.add_status("Plain")
-    sent = SentBodies()
+    sent = Wire()
     async with wacr_sandbox.client(trace_configs=[sent.trace]) as client:
         status = await client.statuses.update(plain["id"], name="Still plain")
 

@@ -5,13 +5,10 @@ from __future__ import annotations
 import pytest
 
 import wacr_async as wacr
+from tests.resources._support import no_requests
 from wacr_async.models._converter import structure
 from wacr_async.models.templates import SyncResult, Template
 from wacr_async.testing import Sandbox
-
-
-def no_requests(sandbox: Sandbox) -> bool:
-    return sum(sandbox.hits.values()) == 0
 
 
 async def test_list_templates(wacr_sandbox: Sandbox, wacr_client: wacr.Client) -> None:
