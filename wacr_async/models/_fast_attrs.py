@@ -5,8 +5,11 @@ model declares: a ``str`` for ``str | None``, an ``int`` for ``int``, ``None`` f
 The hook made here passes such values straight through, and hands every other value to the
 converter's own hook for the field's type, so the result is exactly what cattrs would build.
 
-The hook is generated as source, once per class, like cattrs' own: one ``if`` per field and no
-loop, which is what makes it cheap.
+The hook is generated as source, once per class, like cattrs' own: one conditional expression
+per field and no loop, which is what makes it cheap. For a class whose attrs ``__init__`` does
+nothing but store the fields in the instance's ``__dict__`` (no slots, validators, converters or
+init hooks; checked on a probe instance), the hook stores them the same way itself: binding
+twenty keyword arguments costs more than the stores.
 """
 
 from __future__ import annotations
