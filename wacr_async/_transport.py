@@ -85,6 +85,14 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
+def _no_silent_resends(session: aiohttp.ClientSession) -> None:
+    # aiohttp silently resends a GET or DELETE whose reused connection turns out closed,
+    # hiding from the retry rules that an attempt may already have taken effect (a batch
+    # delete sent twice, a DELETE by id answering 404 for its own first attempt). Retries are
+    # decided above this seam only, on a borrowed session too.
+    session._retry_connection = False
+
+
 class _Attempt:
     """One request on its way: whether it has got a connection (and so may be on the wire)."""
 
@@ -148,6 +156,8 @@ class Transport:
         }
         self._session = session
         self._owns_session = session is None
+        if session is not None:
+            _no_silent_resends(session)
         self._connection_limit = connection_limit
         self._trace_configs = list(trace_configs) if trace_configs else None
         self._closed = False
@@ -171,13 +181,9 @@ class Transport:
                 json_serialize=_dumps,
             )
             self._session = session
+            _no_silent_resends(session)
         elif session.closed:
             raise ClientClosedError("The aiohttp session given to this client has been closed")
-        # aiohttp silently resends a GET or DELETE whose reused connection turns out closed,
-        # hiding from the retry rules that an attempt may already have taken effect (a batch
-        # delete sent twice, a DELETE by id answering 404 for its own first attempt). Retries
-        # are decided above this seam only, on a borrowed session too.
-        session._retry_connection = False
         return session
 
     async def send(self, request: Request, timeouts: Timeout) -> Response:
