@@ -118,11 +118,17 @@ def check_integer_input(field: str, value: Any) -> None:
     check_positive_int(field, value)
 
 
-def check_int_range(field: str, value: Any, minimum: int, maximum: int) -> None:
-    """An integer (when given) between ``minimum`` and ``maximum`` inclusive."""
+def check_int_range(field: str, value: Any, minimum: int, maximum: int | None = None) -> None:
+    """An integer (when given) of at least ``minimum`` and, if given, at most ``maximum``."""
     if value is None:
         return
-    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or value < minimum
+        or (maximum is not None and value > maximum)
+    ):
+        bound = f"from {minimum} to {maximum}" if maximum is not None else f"of at least {minimum}"
         raise ValidationError.for_field(
-            field, f"{field} must be an integer from {minimum} to {maximum} (got {value!r})"
+            field, f"{field} must be an integer {bound} (got {value!r})"
         )

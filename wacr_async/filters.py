@@ -39,6 +39,7 @@ from typing import Any, Final
 
 import attrs
 
+from ._validate import check_int_range
 from .errors import ValidationError
 
 __all__ = [
@@ -298,12 +299,8 @@ def list_params(
         list_params(per_page=50, sort=["-created_at", "firstname"], include=["groups"])
         # [("per_page", "50"), ("sort", "-created_at,firstname"), ("include", "groups")]
     """
-    if isinstance(per_page, int) and not isinstance(per_page, bool) and per_page > MAX_PER_PAGE:
-        per_page = MAX_PER_PAGE  # the server clamps a larger page size the same way
-    if isinstance(per_page, bool) or not isinstance(per_page, int) or not per_page >= 1:
-        raise ValidationError.for_field(
-            "per_page", f"per_page must be an integer from 1 to {MAX_PER_PAGE} (got {per_page!r})"
-        )
+    check_int_range("per_page", per_page, 1)
+    per_page = min(per_page, MAX_PER_PAGE)  # the server clamps a larger page size the same way
     params: list[tuple[str, str]] = [("per_page", str(per_page))]
     for name, raw in (("sort", sort), ("include", include), ("fields", fields)):
         encoded = encode_list(name, raw)

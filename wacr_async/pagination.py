@@ -56,7 +56,8 @@ from typing import Any, Final, Generic, TypeVar, overload
 import attrs
 
 from ._envelope import PageMeta
-from .errors import PaginationError, ValidationError
+from ._validate import check_int_range
+from .errors import PaginationError
 
 __all__ = [
     "MAX_CONCURRENCY",
@@ -110,20 +111,6 @@ class Page(Generic[T]):
 
     def __len__(self) -> int:
         return len(self.items)
-
-
-def _check_int(field: str, value: Any, low: int, high: int | None = None) -> int:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int)
-        or value < low
-        or (high is not None and value > high)
-    ):
-        bound = f"from {low} to {high}" if high is not None else f"of at least {low}"
-        raise ValidationError.for_field(
-            field, f"{field} must be an integer {bound} (got {value!r})"
-        )
-    return value
 
 
 def _consume_outcome(task: asyncio.Task[Any]) -> None:
@@ -460,9 +447,11 @@ class AsyncPager(Generic[T]):
         """``fetch(page)`` reads one page; ``parse`` turns its raw items into results."""
         self._fetch = fetch
         self._parse: ParseItems[T] = parse if parse is not None else _as_is
-        self._per_page = _check_int("per_page", per_page, 1)
+        check_int_range("per_page", per_page, 1)
+        self._per_page = per_page
         self._prefetch = bool(prefetch)
-        self._concurrency = _check_int("concurrency", concurrency, 1, MAX_CONCURRENCY)
+        check_int_range("concurrency", concurrency, 1, MAX_CONCURRENCY)
+        self._concurrency = concurrency
         self._dedupe_key = dedupe_key
         self._streams: weakref.WeakSet[_PageStream[T]] = weakref.WeakSet()
         self._running: set[asyncio.Future[Any]] = set()
@@ -550,8 +539,7 @@ class AsyncPager(Generic[T]):
 
             newest = await client.contacts.list(sort="-created_at").collect(limit=10)
         """
-        if limit is not None:
-            _check_int("limit", limit, 0)
+        check_int_range("limit", limit, 0)
         stream = self._stream(limit=limit)
         items: list[T] = []
         try:
