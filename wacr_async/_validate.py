@@ -18,6 +18,7 @@ __all__ = [
     "check_count",
     "check_hex_color",
     "check_int_range",
+    "check_length",
     "check_integer_input",
     "check_max_length",
     "check_name",
@@ -75,11 +76,18 @@ def check_phone(field: str, value: str, *, min_length: int = 10, max_length: int
         raise ValidationError.for_field(
             field, f"{field} may contain only digits, +, -, spaces and parentheses (got {value!r})"
         )
-    if len(value) < min_length:
+    check_length(field, value, min_length, max_length)
+
+
+def check_length(field: str, value: str, minimum: int, maximum: int) -> None:
+    """A required string of ``minimum`` to ``maximum`` characters, once trimmed."""
+    check_required(field, value)
+    length = len(value.strip())
+    if length < minimum:
         raise ValidationError.for_field(
-            field, f"{field} must be at least {min_length} characters (got {len(value)})"
+            field, f"{field} must be at least {minimum} characters (got {length})"
         )
-    check_max_length(field, value, max_length)
+    check_max_length(field, value, maximum)
 
 
 def check_hex_color(field: str, value: str | None) -> None:

@@ -9,6 +9,7 @@ from .._transport import FilePart, FormField
 from .._validate import (
     check_choice,
     check_count,
+    check_length,
     check_max_length,
     check_phone,
     check_positive_int,
@@ -217,12 +218,7 @@ class MessagesService(Resource):
             )
         """
         # Send Media documents only the length (10 to 15), no character rule.
-        check_required("phone", phone)
-        if len(phone.strip()) < 10:
-            raise ValidationError.for_field(
-                "phone", f"phone must be at least 10 characters (got {len(phone.strip())})"
-            )
-        check_max_length("phone", phone, 15)
+        check_length("phone", phone, 10, 15)
         check_required("media_type", media_type)
         check_choice("media_type", media_type, MEDIA_RULES)
         media_type = media_type.strip()  # the server trims it; so must the rule lookup
