@@ -13,14 +13,16 @@ from .._validate import (
     check_positive_int,
     check_required,
 )
-from ..errors import ValidationError
+from ..errors import UnexpectedResponseError, ValidationError
 from ..filters import encode_list
+from ..models._converter import structure_list
 from ..models.contacts import (
     BatchCreateResult,
     BatchDeleteResult,
     Contact,
     ContactInclude,
     ContactType,
+    FailedRow,
     NewContact,
 )
 from ..pagination import AsyncPager
@@ -127,16 +129,15 @@ class _BatchRolledBackError(ValidationError):
 
     @property
     def fields(self) -> dict[str, list[str]]:
-        out: dict[str, list[str]] = {}
-        rows = self.details.get("errors")
-        for failed in rows if isinstance(rows, list) else []:
-            messages = failed.get("errors") if isinstance(failed, Mapping) else None
-            if not isinstance(messages, Mapping):
-                continue
-            for field, texts in messages.items():
-                items = texts if isinstance(texts, list) else [texts]
-                out[f"contacts.{failed.get('index')}.{field}"] = [str(text) for text in items]
-        return out
+        try:
+            failed = structure_list(self.details.get("errors"), FailedRow)
+        except UnexpectedResponseError:
+            return {}  # a summary of another shape: its rows are still in ``details``
+        return {
+            f"contacts.{row.index}.{field}": messages
+            for row in failed
+            for field, messages in row.errors.items()
+        }
 
 
 def _row(row: NewContact | Mapping[str, Any]) -> dict[str, Any]:
