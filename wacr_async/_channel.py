@@ -44,9 +44,6 @@ class Channel(Generic[T]):
         self._closed = False
         self._dropping = False
 
-    def __len__(self) -> int:
-        return len(self._items)
-
     async def put(self, item: T) -> None:
         """Add ``item``, waiting while the channel is full; dropped once the reader left."""
         while len(self._items) >= self._maxsize and not self._dropping:

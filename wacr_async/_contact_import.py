@@ -20,9 +20,9 @@ from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Ma
 from typing import TYPE_CHECKING, Any
 
 from ._outcomes import ImportEntry, ImportReport, ImportStatus, effect_of
-from .errors import APIError, ValidationError
+from .errors import ValidationError
 from .models.contacts import BatchCreateResult, Contact, NewContact
-from .resources.contacts import check_batch_row
+from .resources.contacts import BatchRolledBackError, check_batch_row
 
 if TYPE_CHECKING:
     from ._client import Client
@@ -162,14 +162,9 @@ class _Import:
         self._map_result(chunk, result)
 
     def _chunk_failed(self, chunk: list[_Row], exc: Exception) -> None:
-        summary = exc.details if isinstance(exc, APIError) else {}
-        failed_rows = summary.get("errors") if isinstance(summary, Mapping) else None
-        if isinstance(exc, ValidationError) and isinstance(failed_rows, list):
+        if isinstance(exc, BatchRolledBackError):
             # continue_on_error=False: the first failing row rolled the whole chunk back.
-            field_errors: dict[int, dict[str, list[str]]] = {}
-            for item in failed_rows:
-                if isinstance(item, Mapping) and isinstance(item.get("index"), int):
-                    field_errors[item["index"]] = _messages(item.get("errors"))
+            field_errors = {failed.index: failed.errors for failed in exc.failed_rows}
             for position, (row, _) in enumerate(chunk):
                 if position in field_errors:
                     self._add(row, "failed", errors=field_errors[position], error=exc)
@@ -269,15 +264,6 @@ def _match_created(
         candidates = by_phone.get(_digits(chunk[position][1]["phone"]))
         matched[position] = candidates.pop(0) if candidates else None
     return matched
-
-
-def _messages(value: Any) -> dict[str, list[str]]:
-    if not isinstance(value, Mapping):
-        return {}
-    return {
-        str(field): [str(m) for m in (messages if isinstance(messages, list) else [messages])]
-        for field, messages in value.items()
-    }
 
 
 async def import_contacts(

@@ -10,11 +10,12 @@ task's context and asks it afterwards.
 from __future__ import annotations
 
 from contextvars import ContextVar
-from typing import Literal
+from typing import Literal, TypeAlias
 
 __all__ = ["Dispatch", "note_answer", "note_request_leaving", "track_dispatch"]
 
-Effect = Literal["none", "done", "unknown"]
+Effect: TypeAlias = Literal["none", "done", "unknown"]
+"""What a request did on the server: nothing, its effect, or nobody can tell."""
 
 
 class Dispatch:

@@ -353,10 +353,10 @@ class SQLiteJournal:
         db: sqlite3.Connection | None = None
         stopping = False
         while not stopping:
-            ops = self._commands.get()
+            ops = list(self._commands.get())
             while len(ops) < _MAX_GROUP:
                 try:
-                    ops = ops + self._commands.get_nowait()
+                    ops.extend(self._commands.get_nowait())
                 except queue.Empty:
                     break
             stopping = any(op[0] == "call" and op[1] is _STOP for op in ops)

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Literal, TypeAlias
 
 import attrs
 
+from ._dispatch import Effect
 from .errors import (
     APIError,
     MessageSendFailedError,
@@ -59,9 +60,6 @@ IMPORT_STATUSES: tuple[ImportStatus, ...] = (
     "unknown",
     "not_attempted",
 )
-
-
-Effect: TypeAlias = Literal["done", "none", "unknown"]
 
 
 def effect_of(exc: BaseException, *, left: bool = True) -> Effect:

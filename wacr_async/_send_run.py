@@ -63,8 +63,6 @@ class _Slot:
         "key",
         "outcome",
         "phase",
-        "recorded",
-        "settled",
         "spec",
         "task",
     )
@@ -81,8 +79,6 @@ class _Slot:
         self.claimed = False
         self.dispatch: Dispatch | None = None
         self.outcome: Outcome | None = None
-        self.recorded = False
-        self.settled = False
 
 
 class SendRun:
@@ -264,8 +260,6 @@ class SendRun:
 
         Called from a finalizer, possibly once the loop has closed (nothing is left to
         cancel then), so it never raises."""
-        if self._report is not None or self._cancelled:
-            return
         with contextlib.suppress(RuntimeError):  # no running loop, or a closed one
             self.cancel()
 
@@ -396,7 +390,7 @@ class SendRun:
                 outcome = self._interrupted(slot)
             if journal is not None:
                 absorbed |= await _steadily(functools.partial(self._tidy_journal, journal, slot))
-            if not slot.recorded:
+            if slot.phase != "emitting":  # an emitting worker has recorded its outcome
                 self._record(outcome)
                 if self._out is not None:
                     self._out.push(outcome)  # at most one per worker
@@ -417,8 +411,8 @@ class SendRun:
             return
         if outcome.status == "not_attempted":
             await self._quietly(journal.release(slot.key, run=self._run_id, index=slot.index))
-        elif slot.claimed and not slot.settled:
-            await self._settle(journal, slot, outcome)
+        else:
+            await self._settle(journal, slot, outcome)  # a no-op once settled
 
     async def _close_journal(self, journal: Journal) -> None:
         """Make everything recorded durable, then close the journal if the run opened it.
@@ -467,7 +461,6 @@ class SendRun:
             outcome = await self._attempt(slot)
             slot.outcome = outcome
             self._record(outcome)
-            slot.recorded = True
             slot.phase = "emitting"
             out = self._out
             assert out is not None
@@ -599,7 +592,7 @@ class SendRun:
             )
         except Exception as exc:
             self._fail(exc)
-        slot.settled = True
+        slot.claimed = False  # settled: the claim is no longer this run's to account for
 
     # -- bookkeeping -----------------------------------------------------------------------
 

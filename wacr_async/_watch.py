@@ -28,7 +28,9 @@ from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
 from typing import Any, Final, Generic, Protocol, TypeVar
 
+from ._validate import check_int_range
 from .errors import RateLimitError, ServerError, TransportError, ValidationError
+from .filters import MAX_PER_PAGE
 from .pagination import AsyncPager
 
 __all__ = ["MessageWatch", "watch_messages"]
@@ -111,16 +113,8 @@ class MessageWatch(Generic[M]):
         self._backoff = _positive("backoff", backoff)
         if self._backoff < 1.0:
             raise ValidationError.for_field("backoff", f"backoff must be ≥ 1 (got {backoff!r})")
-        if isinstance(per_page, bool) or not isinstance(per_page, int) or not 1 <= per_page <= 100:
-            raise ValidationError.for_field(
-                "per_page", f"per_page must be an integer from 1 to 100 (got {per_page!r})"
-            )
-        if after_id is not None and (
-            isinstance(after_id, bool) or not isinstance(after_id, int) or after_id < 0
-        ):
-            raise ValidationError.for_field(
-                "after_id", f"after_id must be a message id ≥ 0 (got {after_id!r})"
-            )
+        check_int_range("per_page", per_page, 1, MAX_PER_PAGE)
+        check_int_range("after_id", after_id, 0)
         self._per_page = per_page
         self._sleep = sleep
         self.last_seen_id: int | None = after_id

@@ -122,20 +122,24 @@ def refuse_batch_only_fields(body: Mapping[str, Any], *, prefix: str = "") -> No
             )
 
 
-class _BatchRolledBackError(ValidationError):
+class BatchRolledBackError(ValidationError):
     """A ``continue_on_error=False`` batch undone by a failing row. ``details`` is the
     server's summary; ``fields`` names the failing rows' fields ``contacts.<index>.<field>``,
     as the local checks of ``create_many`` do."""
 
     @property
-    def fields(self) -> dict[str, list[str]]:
+    def failed_rows(self) -> list[FailedRow]:
+        """The rows the server named as failing (their index in the request, their errors)."""
         try:
-            failed = structure_list(self.details.get("errors"), FailedRow)
+            return structure_list(self.details.get("errors"), FailedRow)
         except UnexpectedResponseError:
-            return {}  # a summary of another shape: its rows are still in ``details``
+            return []  # a summary of another shape: its rows are still in ``details``
+
+    @property
+    def fields(self) -> dict[str, list[str]]:
         return {
             f"contacts.{row.index}.{field}": messages
-            for row in failed
+            for row in self.failed_rows
             for field, messages in row.errors.items()
         }
 
@@ -381,7 +385,7 @@ class ContactsService(Resource):
             # The server's summary lists failed rows under "errors"; read them per row.
             if continue_on_error or not isinstance(exc.details.get("errors"), list):
                 raise
-            raise _BatchRolledBackError(
+            raise BatchRolledBackError(
                 exc.message,
                 status=exc.status,
                 code=exc.code,
