@@ -7,10 +7,16 @@ from collections import deque
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable
 from typing import TypeVar
 
-__all__ = ["bounded_map"]
+__all__ = ["bounded_map", "check_count"]
 
 T = TypeVar("T")
 R = TypeVar("R")
+
+
+def check_count(name: str, value: object) -> None:
+    """A worker count or chunk size: a positive int, else a ValueError naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, not {value!r}")
 
 
 async def bounded_map(

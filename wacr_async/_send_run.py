@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from ._channel import CLOSED, Channel
 from ._dispatch import Dispatch, track_dispatch
+from ._fanout import check_count
 from ._journal import EntryStatus, Journal, JournalEntry, SQLiteJournal
 from ._outcomes import SEND_STATUSES, Outcome, Progress, SendReport, SendStatus, effect_of
 from ._specs import MessageSpec, check_spec, result_to_json, spec_key
@@ -157,8 +158,7 @@ class SendRun:
         keep: int,
         progress_interval: float,
     ) -> None:
-        if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
-            raise ValueError(f"concurrency must be a positive integer, not {concurrency!r}")
+        check_count("concurrency", concurrency)
         if keep < 0:
             raise ValueError(f"keep must be >= 0, not {keep!r}")
         if not isinstance(specs, Iterable | AsyncIterable):

@@ -22,7 +22,7 @@ from collections.abc import (
 from typing import Any, Literal, TypeVar, overload
 
 from ._contact_import import import_contacts
-from ._fanout import bounded_map
+from ._fanout import bounded_map, check_count
 from ._journal import EntryStatus, Journal, JournalEntry, JournalError, SQLiteJournal
 from ._outcomes import (
     ImportEntry,
@@ -156,10 +156,8 @@ class BatchService(Resource):
             for entry in report.failed:
                 print(entry.row, entry.errors)
         """
-        if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
-            raise ValueError(f"chunk_size must be a positive integer, not {chunk_size!r}")
-        if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
-            raise ValueError(f"concurrency must be a positive integer, not {concurrency!r}")
+        check_count("chunk_size", chunk_size)
+        check_count("concurrency", concurrency)
         return await import_contacts(
             self._client,
             rows,
@@ -284,8 +282,7 @@ class BatchService(Resource):
             async for contact in client.batch.map(client.contacts.get, ids, concurrency=8):
                 print(contact.id, contact.phone)
         """
-        if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
-            raise ValueError(f"concurrency must be a positive integer, not {concurrency!r}")
+        check_count("concurrency", concurrency)
         return bounded_map(
             fn,
             items,
