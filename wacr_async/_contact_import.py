@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from ._outcomes import ImportEntry, ImportReport, ImportStatus, effect_of
 from .errors import ValidationError
 from .models.contacts import BatchCreateResult, Contact, NewContact
-from .resources.contacts import BatchRolledBackError, check_batch_row
+from .resources.contacts import BatchRolledBackError, check_batch_row, row_body
 
 if TYPE_CHECKING:
     from ._client import Client
@@ -107,14 +107,10 @@ class _Import:
     def _checked(self, row: int, raw: Any) -> dict[str, Any] | None:
         """The row's body, or None after reporting why it is not sent."""
         try:
-            if isinstance(raw, NewContact):
-                body = raw.to_json()
-            elif isinstance(raw, Mapping):
-                body = dict(raw)
-            else:
-                raise ValidationError.for_field(
-                    "row", f"a row is a NewContact or a mapping, not {type(raw).__name__}"
-                )
+            try:
+                body = row_body(raw)
+            except TypeError as exc:
+                raise ValidationError.for_field("row", str(exc)) from None
             check_batch_row(body)
         except ValidationError as exc:
             self._add(row, "failed", errors=exc.fields, error=exc)
@@ -151,7 +147,7 @@ class _Import:
     async def _send(self, chunk: list[_Row]) -> None:
         bodies = [body for _, body in chunk]
         try:
-            result = await self.client.contacts.create_many(
+            result = await self.client.contacts._post_batch(
                 bodies,
                 skip_duplicates=self.skip_duplicates,
                 continue_on_error=self.continue_on_error,

@@ -144,7 +144,8 @@ class BatchRolledBackError(ValidationError):
         }
 
 
-def _row(row: NewContact | Mapping[str, Any]) -> dict[str, Any]:
+def row_body(row: NewContact | Mapping[str, Any]) -> dict[str, Any]:
+    """The JSON body of one contact row (a NewContact or a mapping), as a fresh dict."""
     if isinstance(row, NewContact):
         return row.to_json()
     if isinstance(row, Mapping):
@@ -363,13 +364,26 @@ class ContactsService(Resource):
             )
             print(result.summary.created, result.summary.skipped, result.errors)
         """
-        contacts = [_row(row) for row in rows]
+        contacts = [row_body(row) for row in rows]
         check_count("contacts", contacts, minimum=1)
         for index, body in enumerate(contacts):
             if continue_on_error:  # the server reports bad rows one by one
                 refuse_batch_only_fields(body, prefix=f"contacts.{index}.")
             else:
                 check_batch_row(body, prefix=f"contacts.{index}.")
+        return await self._post_batch(
+            contacts, skip_duplicates=skip_duplicates, continue_on_error=continue_on_error
+        )
+
+    async def _post_batch(
+        self,
+        contacts: Sequence[Mapping[str, Any]],
+        *,
+        skip_duplicates: bool,
+        continue_on_error: bool,
+    ) -> BatchCreateResult:
+        """One ``POST /contacts/batch`` of bodies already checked (by ``create_many`` or the
+        batch importer); a rollback is raised as :class:`BatchRolledBackError`."""
         body = {
             "contacts": contacts,
             "options": {
