@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from ._fanout import END, ItemReader
 from ._outcomes import ImportEntry, ImportReport, ImportStatus, effect_of
 from .errors import ValidationError
 from .models.contacts import BatchCreateResult, Contact, NewContact
@@ -56,12 +57,7 @@ class _Import:
         self.skip_duplicates = skip_duplicates
         self.continue_on_error = continue_on_error
         self.stop_on = stop_on
-        self.sync_rows: Iterator[Any] | None = None
-        self.async_rows: AsyncIterator[Any] | None = None
-        if isinstance(rows, AsyncIterable):
-            self.async_rows = aiter(rows)
-        else:
-            self.sync_rows = iter(rows)
+        self.rows: ItemReader[Any] = ItemReader(rows)
         self.read_lock = asyncio.Lock()
         self.next_row = 0
         self.exhausted = False
@@ -80,12 +76,12 @@ class _Import:
         async with self.read_lock:
             while len(chunk) < self.chunk_size and not self.exhausted and not self.stopping:
                 try:
-                    raw = await self._read()
+                    raw = await self.rows.next()
                 except Exception as exc:
                     self.raise_after = exc
                     self.stop(exc)
                     break
-                if raw is _END:
+                if raw is END:
                     self.exhausted = True
                     break
                 row = self.next_row
@@ -94,15 +90,6 @@ class _Import:
                 if body is not None:
                     chunk.append((row, body))
         return chunk
-
-    async def _read(self) -> Any:
-        if self.sync_rows is not None:
-            return next(self.sync_rows, _END)
-        assert self.async_rows is not None
-        try:
-            return await anext(self.async_rows)
-        except StopAsyncIteration:
-            return _END
 
     def _checked(self, row: int, raw: Any) -> dict[str, Any] | None:
         """The row's body, or None after reporting why it is not sent."""
@@ -229,13 +216,6 @@ class _Import:
             unread_from=None if self.exhausted else self.next_row,
             elapsed=elapsed,
         )
-
-
-class _End:
-    __slots__ = ()
-
-
-_END: Any = _End()
 
 
 def _match_created(

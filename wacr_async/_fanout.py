@@ -4,13 +4,60 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable
-from typing import TypeVar
+from collections.abc import (
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Iterator,
+)
+from typing import Any, Generic, TypeVar
 
-__all__ = ["bounded_map", "check_count"]
+__all__ = ["END", "ItemReader", "bounded_map", "check_count"]
 
 T = TypeVar("T")
 R = TypeVar("R")
+
+
+class _End:
+    """The marker :meth:`ItemReader.next` returns once the input is exhausted."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "END"
+
+
+END: Any = _End()
+
+
+class ItemReader(Generic[T]):
+    """Reads an iterable or an async iterable one item at a time, lazily.
+
+    ``is_async`` tells whether a read may suspend (then concurrent readers need a lock).
+    """
+
+    __slots__ = ("_async", "_sync", "is_async")
+
+    def __init__(self, items: Iterable[T] | AsyncIterable[T]) -> None:
+        self._sync: Iterator[T] | None = None
+        self._async: AsyncIterator[T] | None = None
+        if isinstance(items, AsyncIterable):
+            self._async = aiter(items)
+        else:
+            self._sync = iter(items)
+        self.is_async = self._async is not None
+
+    async def next(self) -> T:
+        """The next item, or :data:`END`; the input's own errors are raised as they are."""
+        if self._sync is not None:
+            return next(self._sync, END)
+        assert self._async is not None
+        try:
+            return await anext(self._async)
+        except StopAsyncIteration:
+            return END  # type: ignore[no-any-return]  # END is typed Any on purpose
 
 
 def check_count(name: str, value: object) -> None:
@@ -35,8 +82,7 @@ async def bounded_map(
     that error (the calls still running are cancelled), unless ``return_exceptions``, which
     yields the exception in its place.
     """
-    sync_items = None if isinstance(items, AsyncIterable) else iter(items)
-    async_items = aiter(items) if isinstance(items, AsyncIterable) else None
+    reader = ItemReader(items)
     loop = asyncio.get_running_loop()
     pending: deque[asyncio.Future[R]] = deque()
     exhausted = False
@@ -47,19 +93,10 @@ async def bounded_map(
     try:
         while True:
             while not exhausted and len(pending) < concurrency:
-                if sync_items is not None:
-                    try:
-                        item = next(sync_items)
-                    except StopIteration:
-                        exhausted = True
-                        break
-                else:
-                    assert async_items is not None
-                    try:
-                        item = await anext(async_items)
-                    except StopAsyncIteration:
-                        exhausted = True
-                        break
+                item = await reader.next()
+                if item is END:
+                    exhausted = True
+                    break
                 pending.append(loop.create_task(call(item)))
             if not pending:
                 return

@@ -28,7 +28,6 @@ from collections.abc import (
     Awaitable,
     Callable,
     Iterable,
-    Iterator,
     Sized,
 )
 from types import TracebackType
@@ -36,7 +35,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from ._channel import CLOSED, Channel
 from ._dispatch import Dispatch, track_dispatch
-from ._fanout import check_count
+from ._fanout import END, ItemReader, check_count
 from ._journal import EntryStatus, Journal, JournalEntry, SQLiteJournal
 from ._outcomes import SEND_STATUSES, Outcome, Progress, SendReport, SendStatus, effect_of
 from ._specs import MessageSpec, check_spec, result_to_json, spec_key
@@ -111,12 +110,12 @@ class SendRun:
     """
 
     __slots__ = (
-        "_async_input",
         "_cancelled",
         "_client",
         "_counts",
         "_driver",
         "_exhausted",
+        "_input",
         "_journal",
         "_journal_flushed",
         "_journal_source",
@@ -140,7 +139,6 @@ class SendRun:
         "_stop_on",
         "_stopped_by",
         "_stopping",
-        "_sync_input",
         "_total",
         "_workers",
     )
@@ -190,8 +188,7 @@ class SendRun:
         self._out: Channel[Outcome] | None = None
         self._driver: asyncio.Task[SendReport] | None = None
         self._slots: list[_Slot] = []
-        self._sync_input: Iterator[Any] | None = None
-        self._async_input: AsyncIterator[Any] | None = None
+        self._input: ItemReader[Any] | None = None
         self._read_lock: asyncio.Lock | None = None
         self._next_index = 0
         self._exhausted = False
@@ -357,12 +354,9 @@ class SendRun:
     def _spawn_workers(self) -> None:
         if self._stopping:
             return
-        source = self._source
-        if isinstance(source, AsyncIterable):
-            self._async_input = aiter(source)
+        self._input = ItemReader(self._source)
+        if self._input.is_async:
             self._read_lock = asyncio.Lock()
-        else:
-            self._sync_input = iter(source)
         loop = asyncio.get_running_loop()
         for _ in range(self._workers):
             slot = _Slot()
@@ -470,32 +464,27 @@ class SendRun:
     async def _take(self, slot: _Slot) -> tuple[int, Any] | None:
         if self._exhausted or self._stopping:
             return None
-        if self._sync_input is not None:
-            try:
-                spec = next(self._sync_input)
-            except StopIteration:
-                self._exhausted = True
-                return None
-            except Exception as exc:
-                self._fail(exc)
-                return None
-        else:
-            assert self._async_input is not None
-            assert self._read_lock is not None
-            async with self._read_lock:
-                if self._exhausted or self._stopping:
-                    return None
-                slot.phase = "reading"
-                try:
-                    spec = await anext(self._async_input)
-                except StopAsyncIteration:
-                    self._exhausted = True
-                    return None
-                except Exception as exc:
-                    self._fail(exc)
-                    return None
-                finally:
-                    slot.phase = "idle"
+        reader = self._input
+        assert reader is not None
+        try:
+            if reader.is_async:
+                assert self._read_lock is not None
+                async with self._read_lock:
+                    if self._exhausted or self._stopping:
+                        return None
+                    slot.phase = "reading"
+                    try:
+                        spec = await reader.next()
+                    finally:
+                        slot.phase = "idle"
+            else:
+                spec = await reader.next()  # never suspends: no lock needed
+        except Exception as exc:
+            self._fail(exc)
+            return None
+        if spec is END:
+            self._exhausted = True
+            return None
         index = self._next_index
         self._next_index += 1
         return index, spec
