@@ -193,6 +193,18 @@ async def test_send_records(api: Any, sandbox: Sandbox) -> None:
     assert not sandbox.hits
 
 
+async def test_sends_to_cleans_the_phone_like_the_send_did(api: Any, sandbox: Sandbox) -> None:
+    # The server keeps a '+' inside the number (only a leading one is dropped), so the
+    # ledger does too; looking the send up by the same string must find it.
+    reply = await api.post("/messages/text", {"phone": "1555+0001111", "message": "Hi"})
+    assert reply.status == 200
+    [record] = sandbox.sends
+    assert record.phone == "1555+0001111"
+    assert sandbox.sends_to("1555+0001111") == [record]
+    assert sandbox.sends_to("+1555+000 1111") == [record]
+    assert sandbox.sends_to("15550001111") == []
+
+
 async def test_hits_count_every_request(api: Any, sandbox: Sandbox) -> None:
     await api.get("/account", token=None)  # 401
     await api.get("/contacts/5")  # 404 from the handler

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from ._phones import digits_of
+
 __all__ = ["Ledger", "SendRecord"]
 
 
@@ -95,8 +97,8 @@ class Ledger:
         return [record for record in self.sends if counts[record.key] > 1]
 
     def sends_to(self, phone: str) -> list[SendRecord]:
-        """Sends to ``phone`` (any formatting; compared as digits)."""
-        digits = "".join(ch for ch in phone if ch.isdigit())
+        """Sends to ``phone`` (any formatting; cleaned like the server cleans it on send)."""
+        digits = digits_of(phone)
         return [record for record in self.sends if record.phone == digits]
 
     def reset(self) -> None:

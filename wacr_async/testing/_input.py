@@ -9,17 +9,27 @@ from __future__ import annotations
 
 import hashlib
 import json
+import posixpath
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
 from aiohttp import BodyPartReader, web
 
-__all__ = ["Upload", "path_int", "read_input"]
+from ._envelope import ApiError
+from ._table import Row, Table
+
+__all__ = ["ROUTE_KEY", "Upload", "path_int", "read_input", "row_or_404", "url_extension"]
 
 _CHUNK = 256 * 1024
+
+# The pipeline stores the route's key (``"POST /messages/text"``) on each request under this.
+try:
+    ROUTE_KEY: web.RequestKey[str] = web.RequestKey("route_key", str)
+except AttributeError:  # aiohttp before RequestKey: plain string keys, which did not warn
+    ROUTE_KEY = "route_key"  # type: ignore[assignment]
 _BRACKETS = re.compile(r"\[([^\]]*)\]")
 
 
@@ -36,6 +46,16 @@ class Upload:
     def extension(self) -> str:
         name = self.filename.rsplit("/", 1)[-1]
         return name.rsplit(".", 1)[-1].lower() if "." in name else ""
+
+    @property
+    def reference(self) -> str:
+        """The content's identity for duplicate detection: ``upload:{sha1}:{size}``."""
+        return f"upload:{self.sha1}:{self.size}"
+
+
+def url_extension(url: str) -> str:
+    """The lower-cased extension of a URL's path (``""`` when it has none)."""
+    return posixpath.splitext(urlsplit(url).path)[1].lstrip(".").lower()
 
 
 async def read_input(request: web.Request) -> dict[str, Any]:
@@ -148,3 +168,16 @@ def path_int(request: web.Request, name: str = "id") -> int | None:
     """An integer path parameter, or ``None`` when it is not one (the caller answers 404)."""
     text = request.match_info.get(name, "")
     return int(text) if text.isdigit() else None
+
+
+def row_or_404(table: Table, row_id: int | None, message: str) -> Row:
+    """The row ``row_id`` of ``table``; 404 ``NOT_FOUND`` with ``message`` when there is none.
+
+    Example::
+
+        row = row_or_404(state.contacts, path_int(request), "Contact not found.")
+    """
+    row = None if row_id is None else table.get(row_id)
+    if row is None:
+        raise ApiError(404, "NOT_FOUND", message)
+    return row

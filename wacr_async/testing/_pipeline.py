@@ -26,6 +26,7 @@ from aiohttp import web
 from ._clock import Clock
 from ._envelope import ApiError, RawError, error_response, json_response
 from ._faults import Faults
+from ._input import ROUTE_KEY
 from ._ratelimit import ApiRateLimiter
 from ._routes import HANDLERS, ROUTES, Handler, Route
 from ._state import State
@@ -118,6 +119,7 @@ def _endpoint(
 
     async def endpoint(request: web.Request) -> web.StreamResponse:
         hits[key] += 1
+        request[ROUTE_KEY] = key
         plan = None
         if faults.rules:
             plan = faults.plan(key, f"{request.method} {request.path[prefix_length:]}")

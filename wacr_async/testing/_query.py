@@ -11,7 +11,7 @@ to the second, after conversion to UTC.
 
 Speed: with no filter and no search, the default and ``id`` orders are slices of the table's
 id-ordered rows (``created_at`` too where ids increase with time, i.e. messages); other
-results are computed once per table version and query, then cached.
+results are computed once per query and cached until the table's next write.
 """
 
 from __future__ import annotations
@@ -27,9 +27,10 @@ from typing import Any
 from aiohttp import web
 from multidict import MultiMapping
 
-from ._clock import Clock
+from ._clock import Clock, iso
 from ._envelope import dumps, json_response, meta
 from ._table import Row, Table
+from ._validation import is_int
 
 __all__ = ["ListSpec", "Selection", "list_response", "select"]
 
@@ -109,7 +110,6 @@ def select(
     if not spec.search:
         search = None
 
-    reverse = False
     plain_order = _plain_order(sort, spec)
     key = (scope_key, filters, search, sort)
     rows = table.cached_query(key)
@@ -121,8 +121,7 @@ def select(
             if plain_order is None and sort:
                 rows = _sort(rows, sort, spec)
             table.store_query(key, rows)
-    if plain_order is not None:
-        reverse = plain_order
+    reverse = plain_order is True  # plain id order, descending: read the slice backwards
 
     total = len(rows)
     start = (page - 1) * per_page
@@ -159,11 +158,9 @@ def list_response(
     page, last = selection.page, selection.last_page
     base = f"{request.scheme}://{request.host}{request.path}?page="
     count = len(selection.items)
-    if spec.contact_quirks:
-        # ContactCollection computes count as to - from + 1 (null - null + 1 = 1 when empty).
-        first_item = (page - 1) * selection.per_page + 1 if count else 0
-        last_item = first_item + count - 1 if count else 0
-        count = last_item - first_item + 1
+    if spec.contact_quirks and not count:
+        # ContactCollection computes count as to - from + 1: null - null + 1 = 1 when empty.
+        count = 1
     pagination = {
         "total": selection.total,
         "count": count,
@@ -195,7 +192,7 @@ def _positive(text: str | None, default: int) -> int:
     if text is None:
         return default
     text = text.strip()
-    if not re.fullmatch(r"[+-]?\d+", text):
+    if not is_int(text):
         return default
     value = int(text)
     return value if value >= 1 else default
@@ -299,7 +296,7 @@ def _search_predicate(term: str, fields: tuple[str, ...]) -> Predicate:
 def _compile(name: str, kind: str, op: str, values: tuple[str, ...]) -> Predicate | None:
     """One filter condition as a row predicate; ``None`` when it filters nothing."""
     if kind == "contains":
-        if op != "eq" or not values or not _is_int(values[0]):
+        if op != "eq" or not values or not is_int(values[0].strip()):
             return None  # the server only does an exact JSON-contains match here
         wanted = int(values[0])
         return lambda row: wanted in (row.get(name) or ())
@@ -333,7 +330,7 @@ def _comparison(name: str, kind: str, op: str, text: str) -> Predicate:
     compare = _COMPARE[op]
     text = text.strip()
     if kind == "int":
-        if not _is_int(text):
+        if not is_int(text):
             # MySQL would compare against a non-number; no stored id ever equals it.
             if op == "ne":
                 return lambda row: row.get(name) is not None
@@ -372,7 +369,7 @@ def _date_comparison(name: str, op: str, text: str) -> Predicate:
     if fraction and op == "eq":
         return lambda row: False
     # Stored timestamps share this exact fixed-width format, so string order is time order.
-    target = moment.strftime("%Y-%m-%dT%H:%M:%S+00:00")
+    target = iso(moment.timestamp())
     return lambda row: (value := row.get(name)) is not None and compare(value, target)
 
 
@@ -412,7 +409,3 @@ def _like(value: str) -> re.Pattern[str]:
     """SQL ``LIKE '%value%'``: ``%`` and ``_`` inside the value are wildcards."""
     parts = [".*" if ch == "%" else "." if ch == "_" else re.escape(ch) for ch in value]
     return re.compile("".join(parts), re.IGNORECASE | re.DOTALL)
-
-
-def _is_int(text: str) -> bool:
-    return bool(re.fullmatch(r"[+-]?\d+", text.strip()))

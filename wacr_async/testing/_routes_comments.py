@@ -9,16 +9,15 @@ errors (401) still come from the shared middleware in the normal envelope.
 
 from __future__ import annotations
 
-import posixpath
 import secrets
 from typing import Any
-from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from ._envelope import RawError, json_response, meta
-from ._input import read_input
-from ._state import State, digits_of
+from ._envelope import RawError, json_response, meta, ok
+from ._input import read_input, url_extension
+from ._phones import digits_of
+from ._state import State
 from ._table import Row
 from ._validation import Validator
 
@@ -43,8 +42,7 @@ def _chat(state: State, request: web.Request) -> Row:
 async def list_comments(state: State, request: web.Request) -> web.Response:
     chat = _chat(state, request)
     notes = state.comments.get(chat["id"], [])
-    body = {"success": True, "data": notes[::-1], "meta": meta(state.clock)}
-    return json_response(body)
+    return ok(state.clock, notes[::-1])
 
 
 async def add_comment(state: State, request: web.Request) -> web.Response:
@@ -61,7 +59,7 @@ async def add_comment(state: State, request: web.Request) -> web.Response:
     stored: str | None = None
     kind = "text"
     if media_url is not None:
-        extension = posixpath.splitext(urlsplit(media_url).path)[1].lstrip(".").lower()
+        extension = url_extension(media_url)
         kind = next((k for k, exts in _MEDIA_TYPES.items() if extension in exts), "document")
         stored = f"{secrets.token_hex(8)}.{extension or 'bin'}"  # the downloaded copy's name
     stamp = state.clock.iso()

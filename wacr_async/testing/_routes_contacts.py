@@ -8,8 +8,9 @@ from typing import Any
 from aiohttp import web
 
 from ._envelope import ApiError, ok
-from ._input import path_int, read_input
+from ._input import path_int, read_input, row_or_404
 from ._query import ListSpec, list_response, select
+from ._sending import PHONE_REQUIRED
 from ._state import CONTACT_FIELDS, State
 from ._table import Row
 from ._validation import Validator, need
@@ -53,7 +54,7 @@ _INCLUDES = ("groups", "source", "status")
 _MESSAGES = {
     "firstname.required": "First name is required.",
     "lastname.required": "Last name is required.",
-    "phone.required": "Phone number is required.",
+    **PHONE_REQUIRED,
     "phone.unique": "This phone number already exists.",
     "email.unique": "This email address already exists.",
     "type.required": "Type is required.",
@@ -74,8 +75,7 @@ _OPTIONAL_TEXT = (("company", 255), ("description", None), ("city", 255), ("stat
 _OPTIONAL_TEXT_2 = (("zip", 20), ("address", 500))
 
 
-def _not_found() -> ApiError:
-    return ApiError(404, "NOT_FOUND", "Contact not found.")
+_NOT_FOUND = "Contact not found."
 
 
 def includes_of(request: web.Request) -> list[str]:
@@ -166,10 +166,7 @@ async def create_contact(state: State, request: web.Request) -> web.Response:
 
 
 async def get_contact(state: State, request: web.Request) -> web.Response:
-    contact_id = path_int(request)
-    row = None if contact_id is None else state.contacts.get(contact_id)
-    if row is None:
-        raise _not_found()
+    row = row_or_404(state.contacts, path_int(request), _NOT_FOUND)
     includes = includes_of(request)
     data: Any = presenter(state, includes)(row) if includes else row
     return ok(state.clock, data)
@@ -180,18 +177,15 @@ async def update_contact(state: State, request: web.Request) -> web.Response:
     body = await read_input(request)
     # The server's form request validates before the controller looks the contact up.
     changes = _validate(state, body, partial=True, contact_id=contact_id)
-    row = None if contact_id is None else state.contacts.get(contact_id)
-    if row is None:
-        raise _not_found()
+    row = row_or_404(state.contacts, contact_id, _NOT_FOUND)
     state.update_contact(row, changes)
     data = presenter(state, ["groups"])(row)
     return ok(state.clock, data, "Contact updated successfully")
 
 
 async def delete_contact(state: State, request: web.Request) -> web.Response:
-    contact_id = path_int(request)
-    if contact_id is None or state.delete_contact(contact_id) is None:
-        raise _not_found()
+    row = row_or_404(state.contacts, path_int(request), _NOT_FOUND)
+    state.delete_contact(row["id"])
     return ok(state.clock, None, "Contact deleted successfully")
 
 
@@ -205,12 +199,8 @@ def _batch_item_errors(item: Any) -> dict[str, list[str]]:
     v.one_of("type", TYPES, required=True)
     v.integer("source_id", required=True)
     v.integer("status_id", required=True)
-    v.string("company", max=255)
-    v.string("description")
-    v.string("city", max=255)
-    v.string("state", max=255)
-    v.string("zip", max=20)
-    v.string("address", max=500)
+    for field, limit in (*_OPTIONAL_TEXT, *_OPTIONAL_TEXT_2):
+        v.string(field, max=limit)
     v.integer("country_id")
     v.integer("assigned_id")
     return v.errors
@@ -259,8 +249,6 @@ async def batch_create_contacts(state: State, request: web.Request) -> web.Respo
                 for row in created:
                     state.delete_contact(row["id"])
                 raise ApiError(422, "VALIDATION_ERROR", "Batch operation failed", result)
-            continue
-        if not isinstance(item, dict):  # unreachable: non-dicts fail validation above
             continue
         if skip_duplicates and state.phones.get(item["phone"]) is not None:
             skipped.append({"index": index, "reason": "Duplicate phone", "data": data})

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ._envelope import ApiError, ok
-from ._input import path_int, read_input
+from ._envelope import ok
+from ._input import path_int, read_input, row_or_404
 from ._state import State
 from ._validation import Validator, need
 
@@ -24,9 +24,7 @@ _MESSAGES = {
 
 
 def _group_id(state: State, request: web.Request) -> int:
-    group_id = path_int(request)
-    if group_id is None or state.groups.get(group_id) is None:
-        raise ApiError(404, "NOT_FOUND", "Group not found.")
+    group_id: int = row_or_404(state.groups, path_int(request), "Group not found.")["id"]
     return group_id
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from ._envelope import ApiError, ok
-from ._input import path_int, read_input
+from ._input import path_int, read_input, row_or_404
 from ._query import ListSpec, list_response, select
 from ._state import State
 from ._table import Row, Table
@@ -45,8 +45,10 @@ class Label:
         table: Table = getattr(state, self.table)
         return table
 
-    def _not_found(self) -> ApiError:
-        return ApiError(404, "NOT_FOUND", f"{self.noun.capitalize()} not found.")
+    def _row(self, state: State, request: web.Request) -> Row:
+        """The row named by the path's ``{id}``, or 404."""
+        message = f"{self.noun.capitalize()} not found."
+        return row_or_404(self.rows(state), path_int(request), message)
 
     def _validate(self, state: State, body: dict[str, object], except_id: int | None) -> Row:
         noun = self.noun.capitalize()
@@ -96,18 +98,11 @@ class Label:
         return ok(state.clock, row, f"{self.noun.capitalize()} created successfully", status=201)
 
     async def get(self, state: State, request: web.Request) -> web.Response:
-        row_id = path_int(request)
-        row = None if row_id is None else self.rows(state).get(row_id)
-        if row is None:
-            raise self._not_found()
-        return ok(state.clock, row)
+        return ok(state.clock, self._row(state, request))
 
     async def update(self, state: State, request: web.Request) -> web.Response:
-        row_id = path_int(request)
         body = await read_input(request)
-        row = None if row_id is None else self.rows(state).get(row_id)
-        if row is None:
-            raise self._not_found()
+        row = self._row(state, request)
         fields = self._validate(state, body, row["id"])
         row.update(fields)  # statuses: an omitted color becomes null, as on the server
         row["updated_at"] = state.clock.iso()
@@ -115,11 +110,7 @@ class Label:
         return ok(state.clock, row, f"{self.noun.capitalize()} updated successfully")
 
     async def delete(self, state: State, request: web.Request) -> web.Response:
-        row_id = path_int(request)
-        table = self.rows(state)
-        row = None if row_id is None else table.get(row_id)
-        if row is None:
-            raise self._not_found()
+        row = self._row(state, request)
         if self.guard_field is not None:
             field = self.guard_field
             used = sum(1 for contact in state.contacts if contact[field] == row["id"])
@@ -129,7 +120,7 @@ class Label:
                     "RESOURCE_CONFLICT",
                     f"Cannot delete {self.noun}. It is being used by {used} contact(s).",
                 )
-        table.delete(row["id"])
+        self.rows(state).delete(row["id"])
         return ok(state.clock, None, f"{self.noun.capitalize()} deleted successfully")
 
 

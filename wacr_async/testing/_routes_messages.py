@@ -11,21 +11,32 @@ import html
 import posixpath
 import re
 import secrets
-from typing import Any
-from urllib.parse import urlsplit
+from typing import Any, NamedTuple
 
 from aiohttp import web
 
 from ._envelope import ApiError, RawError, ok
-from ._input import Upload, path_int, read_input
+from ._input import Upload, path_int, read_input, row_or_404, url_extension
+from ._phones import digits_of
 from ._query import ListSpec, list_response, select
-from ._sending import PHONE_PATTERN, deliver, merge_fields, preflight, resolve_contact
-from ._state import State, digits_of
+from ._sending import (
+    PHONE_MESSAGES,
+    PHONE_PATTERN,
+    PHONE_REQUIRED,
+    TEMPLATE_NAME_REQUIRED,
+    deliver,
+    existing_contact_id,
+    merge_fields,
+    preflight,
+    resolve_contact,
+)
+from ._state import State
 from ._templates import render
 from ._validation import Validator, is_int, need
 
 __all__ = [
     "MEDIA_RULES",
+    "MediaRule",
     "MESSAGES",
     "get_message",
     "list_messages",
@@ -44,30 +55,43 @@ MESSAGES = ListSpec(
     time_ordered=True,  # message ids are handed out in time order
 )
 
-# media type -> (allowed extensions, max size in MB)
-MEDIA_RULES: dict[str, tuple[tuple[str, ...], int]] = {
-    "image": (("jpg", "jpeg", "png", "webp"), 5),
-    "document": (("pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "txt", "csv"), 100),
-    "video": (("mp4", "3gp"), 16),
-    "audio": (("mp3", "ogg", "amr", "aac", "opus"), 16),
+
+class MediaRule(NamedTuple):
+    """What one media type accepts: file extensions and a size limit in MB."""
+
+    extensions: tuple[str, ...]
+    size_mb: int
+
+    @property
+    def allowed(self) -> str:
+        """The extensions as the server's messages list them."""
+        return ", ".join(self.extensions)
+
+    def fits(self, upload: Upload) -> bool:
+        return upload.size <= self.size_mb * 1024 * 1024
+
+
+MEDIA_RULES: dict[str, MediaRule] = {
+    "image": MediaRule(("jpg", "jpeg", "png", "webp"), 5),
+    "document": MediaRule(("pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "txt", "csv"), 100),
+    "video": MediaRule(("mp4", "3gp"), 16),
+    "audio": MediaRule(("mp3", "ogg", "amr", "aac", "opus"), 16),
 }
 
 _TEXT_MESSAGES = {
-    "phone.required": "Phone number is required.",
-    "phone.min": "Phone number must be at least 10 digits.",
+    **PHONE_MESSAGES,
     "phone.max": "Phone number cannot exceed 20 characters.",
-    "phone.regex": "Phone number can only contain digits, +, -, spaces, and parentheses.",
     "message.required": "Message text is required.",
     "message.max": "Message cannot exceed 4096 characters.",
     "contact_id.integer": "Contact ID must be a valid integer.",
 }
 _TEMPLATE_MESSAGES = {
-    "phone.required": "Phone number is required.",
-    "template_name.required": "Template name is required.",
+    **PHONE_REQUIRED,
+    **TEMPLATE_NAME_REQUIRED,
     "language.required": "Template language is required.",
 }
 _INTERACTIVE_MESSAGES = {
-    "phone.required": "Phone number is required.",
+    **PHONE_REQUIRED,
     "type.required": "Interactive message type is required.",
     "type.in": "Type must be either button or list.",
     "body_text.required": "Body text is required.",
@@ -92,7 +116,7 @@ async def send_text(state: State, request: web.Request) -> web.Response:
     final = merge_fields(message, contact)
     sent = deliver(
         state,
-        route="POST /messages/text",
+        request,
         kind="text",
         digits=digits,
         contact=contact,
@@ -101,7 +125,7 @@ async def send_text(state: State, request: web.Request) -> web.Response:
         content={"message": final},
         payload={"message": final},
     )
-    data = {**sent.common(contact, digits), "message": final, **sent.tail()}
+    data = {**sent.common(), "message": final, **sent.tail()}
     return ok(state.clock, data, "Message sent successfully")
 
 
@@ -111,9 +135,7 @@ async def send_template(state: State, request: web.Request) -> web.Response:
     phone = v.string("phone", required=True)
     name = v.string("template_name", required=True)
     language = v.string("language", required=True, max=10)
-    contact_id = v.integer("contact_id")
-    if contact_id is not None and state.contacts.get(contact_id) is None:
-        v.fail("contact_id", "exists", "The selected contact id is invalid.")
+    contact_id = existing_contact_id(v, state)
     for kind in ("image", "video", "document"):
         v.url(f"header_{kind}_url")
         v.file(f"header_{kind}_file", max_kb=_HEADER_FILE_KB[kind])
@@ -183,7 +205,7 @@ async def send_template(state: State, request: web.Request) -> web.Response:
     }
     sent = deliver(
         state,
-        route="POST /messages/template",
+        request,
         kind="template",
         digits=digits,
         contact=contact,
@@ -194,7 +216,7 @@ async def send_template(state: State, request: web.Request) -> web.Response:
         url=header_url,
     )
     data = {
-        **sent.common(contact, digits),
+        **sent.common(),
         "template_name": name,
         "language": language,
         **sent.tail(),
@@ -212,38 +234,35 @@ def _template_header_media(
     request: web.Request, body: dict[str, Any], kind: str
 ) -> tuple[str | None, str | None]:
     """Check a template's header file/URL like the server; return (stored URL, reference)."""
-    extensions, size_mb = MEDIA_RULES[kind]
+    rule = MEDIA_RULES[kind]
     upload = body.get(f"header_{kind}_file")
-    allowed = ", ".join(extensions)
     if isinstance(upload, Upload):
-        if upload.extension not in extensions:
-            raise ApiError(
-                422,
-                "VALIDATION_ERROR",
-                f"Invalid file extension for {kind}",
-                {"header_media": [f"Allowed: {allowed}"]},
+        if upload.extension not in rule.extensions:
+            raise _header_media_error(
+                f"Invalid file extension for {kind}", f"Allowed: {rule.allowed}"
             )
-        if upload.size > size_mb * 1024 * 1024:
-            raise ApiError(
-                422,
-                "VALIDATION_ERROR",
-                f"File size exceeds {size_mb} MB limit",
-                {"header_media": [f"Max size: {size_mb} MB"]},
+        if not rule.fits(upload):
+            raise _header_media_error(
+                f"File size exceeds {rule.size_mb} MB limit", f"Max size: {rule.size_mb} MB"
             )
         stored = _stored_url(request, "whatsapp-templates", upload.filename, upload.extension)
-        return stored, f"upload:{upload.sha1}:{upload.size}"
+        return stored, upload.reference
     url = body.get(f"header_{kind}_url")
     if isinstance(url, str):
-        extension = _url_extension(url)
-        if extension and extension not in extensions:
-            raise ApiError(
-                422,
-                "VALIDATION_ERROR",
-                "Invalid file extension in URL",
-                {"header_media": [f"Allowed: {allowed}"]},
-            )
+        extension = url_extension(url)
+        if extension and extension not in rule.extensions:
+            raise _header_media_error("Invalid file extension in URL", f"Allowed: {rule.allowed}")
         return url, url
     return None, None
+
+
+def _header_media_error(message: str, detail: str) -> ApiError:
+    return ApiError(422, "VALIDATION_ERROR", message, {"header_media": [detail]})
+
+
+def _media_error(message: str) -> RawError:
+    """Send Media's own 422 body, outside the envelope."""
+    return RawError(422, {"status": "error", "message": message})
 
 
 def _template_html(header: str, body: str, footer: str | None) -> str:
@@ -288,39 +307,21 @@ async def send_media(state: State, request: web.Request) -> web.Response:
     media_type = need(media_type)
     digits = digits_of(need(phone))
 
-    extensions, size_mb = MEDIA_RULES[media_type]
-    allowed = ", ".join(extensions)
+    rule = MEDIA_RULES[media_type]
+    bad_extension = f"Invalid file extension for {media_type}. Allowed: {rule.allowed}"
     if upload is not None:
-        extension = upload.extension
-        if extension not in extensions:
-            raise RawError(
-                422,
-                {
-                    "status": "error",
-                    "message": f"Invalid file extension for {media_type}. Allowed: {allowed}",
-                },
+        if upload.extension not in rule.extensions:
+            raise _media_error(bad_extension)
+        if not rule.fits(upload):
+            raise _media_error(
+                f"File size exceeds limit for {media_type}. Max allowed is {rule.size_mb} MB"
             )
-        if upload.size > size_mb * 1024 * 1024:
-            raise RawError(
-                422,
-                {
-                    "status": "error",
-                    "message": f"File size exceeds limit for {media_type}. "
-                    f"Max allowed is {size_mb} MB",
-                },
-            )
-        stored = _stored_url(request, "whatsapp-attachments", upload.filename, extension)
-        reference = f"upload:{upload.sha1}:{upload.size}"
+        stored = _stored_url(request, "whatsapp-attachments", upload.filename, upload.extension)
+        reference = upload.reference
     else:
         media_url = need(media_url)
-        if _url_extension(media_url) not in extensions:
-            raise RawError(
-                422,
-                {
-                    "status": "error",
-                    "message": f"Invalid file extension for {media_type}. Allowed: {allowed}",
-                },
-            )
+        if url_extension(media_url) not in rule.extensions:
+            raise _media_error(bad_extension)
         stored = reference = media_url
 
     # contact_id is read but not validated by this endpoint on the server.
@@ -336,7 +337,7 @@ async def send_media(state: State, request: web.Request) -> web.Response:
     }
     sent = deliver(
         state,
-        route="POST /messages/media",
+        request,
         kind="media",
         digits=digits,
         contact=contact,
@@ -347,7 +348,7 @@ async def send_media(state: State, request: web.Request) -> web.Response:
         url=stored,
     )
     data = {
-        **sent.common(contact, digits),
+        **sent.common(),
         "media_type": media_type,
         "media_url": stored,
         "caption": caption,
@@ -404,9 +405,7 @@ async def send_interactive(state: State, request: web.Request) -> web.Response:
                 v.string(f"{row_prefix}.id", required=True)
                 v.string(f"{row_prefix}.title", required=True, max=24)
                 v.string(f"{row_prefix}.description", max=72)
-    contact_id = v.integer("contact_id")
-    if contact_id is not None and state.contacts.get(contact_id) is None:
-        v.fail("contact_id", "exists", "The selected contact id is invalid.")
+    contact_id = existing_contact_id(v, state)
     v.check()
     kind, body_text = need(kind), need(body_text)
     digits = digits_of(need(phone))
@@ -425,7 +424,7 @@ async def send_interactive(state: State, request: web.Request) -> web.Response:
         content["sections"] = sections
     sent = deliver(
         state,
-        route="POST /messages/interactive",
+        request,
         kind="interactive",
         digits=digits,
         contact=contact,
@@ -434,7 +433,7 @@ async def send_interactive(state: State, request: web.Request) -> web.Response:
         content=content,
         payload=content,
     )
-    data = {**sent.common(contact, digits), "type": kind, **sent.tail()}
+    data = {**sent.common(), "type": kind, **sent.tail()}
     return ok(state.clock, data, "Interactive message sent successfully")
 
 
@@ -444,15 +443,8 @@ async def list_messages(state: State, request: web.Request) -> web.Response:
 
 
 async def get_message(state: State, request: web.Request) -> web.Response:
-    message_id = path_int(request)
-    row = None if message_id is None else state.messages.get(message_id)
-    if row is None:
-        raise ApiError(404, "NOT_FOUND", "Message not found.")
+    row = row_or_404(state.messages, path_int(request), "Message not found.")
     return ok(state.clock, row, "Message retrieved successfully")
-
-
-def _url_extension(url: str) -> str:
-    return posixpath.splitext(urlsplit(url).path)[1].lstrip(".").lower()
 
 
 _SLUG = re.compile(r"[^a-z0-9]+")

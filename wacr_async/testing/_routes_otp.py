@@ -18,8 +18,18 @@ from aiohttp import web
 from ._clock import iso
 from ._envelope import ApiError, ok
 from ._input import read_input
-from ._sending import PHONE_PATTERN, deliver, preflight, resolve_contact
-from ._state import Otp, State, digits_of
+from ._phones import digits_of
+from ._sending import (
+    PHONE_MESSAGES,
+    PHONE_PATTERN,
+    PHONE_REQUIRED,
+    TEMPLATE_NAME_REQUIRED,
+    deliver,
+    existing_contact_id,
+    preflight,
+    resolve_contact,
+)
+from ._state import Otp, State
 from ._templates import render
 from ._validation import Validator, need
 
@@ -29,10 +39,8 @@ MAX_ATTEMPTS = 5
 DEFAULT_PURPOSE = "authentication"
 
 _SEND_MESSAGES = {
-    "phone.required": "Phone number is required.",
-    "phone.min": "Phone number must be at least 10 digits.",
-    "phone.regex": "Phone number can only contain digits, +, -, spaces, and parentheses.",
-    "template_name.required": "Template name is required.",
+    **PHONE_MESSAGES,
+    **TEMPLATE_NAME_REQUIRED,
     "code.required": "Authentication code is required.",
 }
 
@@ -48,19 +56,17 @@ def _too_many(what: str, seconds: int) -> ApiError:
 
 
 async def send_otp(state: State, request: web.Request) -> web.Response:
-    return _send(state, await read_input(request), route="POST /auth/send-otp")
+    return _send(state, request, await read_input(request))
 
 
-def _send(state: State, body: dict[str, Any], *, route: str) -> web.Response:
+def _send(state: State, request: web.Request, body: dict[str, Any]) -> web.Response:
     v = Validator(body, _SEND_MESSAGES)
     phone = v.string("phone", required=True, min=10, max=20, regex=PHONE_PATTERN)
     name = v.string("template_name", required=True)
     language = v.string("language", max=10) or "en"
     code = v.string("code", required=True)
     expiry = v.integer("expiry_minutes", min=1, max=60) or 10
-    contact_id = v.integer("contact_id")
-    if contact_id is not None and state.contacts.get(contact_id) is None:
-        v.fail("contact_id", "exists", "The selected contact id is invalid.")
+    contact_id = existing_contact_id(v, state)
     purpose = v.string("purpose", max=50) or DEFAULT_PURPOSE
     v.check()
     name, code = need(name), need(code)
@@ -115,7 +121,7 @@ def _send(state: State, body: dict[str, Any], *, route: str) -> web.Response:
     content = {"template": name, "language": language, "purpose": purpose, "code": code}
     sent = deliver(
         state,
-        route=route,
+        request,
         kind="otp",
         digits=digits,
         contact=contact,
@@ -125,9 +131,7 @@ def _send(state: State, body: dict[str, Any], *, route: str) -> web.Response:
         payload={**content, "expiry_minutes": expiry},
     )
     data = {
-        "message_id": sent.message_id,
-        "contact_id": contact["id"],
-        "phone": digits,
+        **sent.common(),
         "template_name": name,
         "language": language,
         "code_sent": True,
@@ -152,10 +156,7 @@ async def verify_otp(state: State, request: web.Request) -> web.Response:
     body = await read_input(request)
     v = Validator(
         body,
-        {
-            "phone.required": "Phone number is required.",
-            "code.required": "Verification code is required.",
-        },
+        {**PHONE_REQUIRED, "code.required": "Verification code is required."},
     )
     phone = v.string("phone", required=True)
     code = v.string("code", required=True)
@@ -199,10 +200,7 @@ async def resend_otp(state: State, request: web.Request) -> web.Response:
     body = await read_input(request)
     v = Validator(
         body,
-        {
-            "phone.required": "Phone number is required.",
-            "template_name.required": "Template name is required.",
-        },
+        {**PHONE_REQUIRED, **TEMPLATE_NAME_REQUIRED},
     )
     phone = v.string("phone", required=True)
     v.string("template_name", required=True)
@@ -215,12 +213,12 @@ async def resend_otp(state: State, request: web.Request) -> web.Response:
     if not decision.allowed:
         raise _too_many("resend", decision.retry_after)
     code = f"{secrets.randbelow(1_000_000):06d}"
-    return _send(state, {**body, "code": code, "phone": digits}, route="POST /auth/resend")
+    return _send(state, request, {**body, "code": code, "phone": digits})
 
 
 async def otp_status(state: State, request: web.Request) -> web.Response:
     body = await read_input(request)
-    v = Validator(body, {"phone.required": "Phone number is required."})
+    v = Validator(body, PHONE_REQUIRED)
     phone = v.string("phone", required=True)
     purpose = v.string("purpose", max=50) or DEFAULT_PURPOSE
     v.check()

@@ -12,6 +12,7 @@ import gc
 import time
 from collections.abc import Sequence
 
+from ._routes_contacts import TYPES
 from ._routes_labels import GROUPS, SOURCES, STATUSES
 from ._state import State
 from ._table import Row
@@ -21,7 +22,6 @@ __all__ = ["seed_contacts", "seed_defaults"]
 
 _FIRST_NAMES = ("Ada", "Grace", "Alan", "Linus", "Barbara", "Ken", "Margaret", "Dennis")
 _CITIES = ("Lisbon", "Nairobi", "Austin", "Pune", None)
-_TYPES = ("lead", "customer", "guest")
 
 
 def seed_defaults(state: State) -> None:
@@ -46,7 +46,7 @@ def seed_contacts(
     count: int,
     *,
     phone_prefix: str = "+1555",
-    types: Sequence[str] = _TYPES,
+    types: Sequence[str] = TYPES,
     source_ids: Sequence[int] | None = None,
     status_ids: Sequence[int] | None = None,
     group_ids: Sequence[int] = (),

@@ -13,13 +13,37 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from aiohttp import web
+
 from ._envelope import ApiError, dumps
+from ._input import ROUTE_KEY
 from ._state import State, new_wamid
 from ._table import Row
+from ._validation import Validator
 
-__all__ = ["PHONE_PATTERN", "Delivery", "deliver", "merge_fields", "preflight", "resolve_contact"]
+__all__ = [
+    "PHONE_MESSAGES",
+    "PHONE_PATTERN",
+    "PHONE_REQUIRED",
+    "TEMPLATE_NAME_REQUIRED",
+    "Delivery",
+    "deliver",
+    "existing_contact_id",
+    "merge_fields",
+    "preflight",
+    "resolve_contact",
+]
 
 PHONE_PATTERN = re.compile(r"^[\d+\-\s()]+$")
+
+# Custom validation messages (``field.rule``) the send endpoints' form requests share.
+PHONE_REQUIRED = {"phone.required": "Phone number is required."}
+PHONE_MESSAGES = {  # for ``phone`` checked with min=10 and PHONE_PATTERN
+    **PHONE_REQUIRED,
+    "phone.min": "Phone number must be at least 10 digits.",
+    "phone.regex": "Phone number can only contain digits, +, -, spaces, and parentheses.",
+}
+TEMPLATE_NAME_REQUIRED = {"template_name.required": "Template name is required."}
 
 _MERGE = re.compile(r"@\{(contact_first_name|contact_last_name|contact_email|contact_phone)\}")
 _MERGE_COLUMNS = {
@@ -40,6 +64,14 @@ def merge_fields(text: str, contact: Row) -> str:
     if "@{" not in text:
         return text
     return _MERGE.sub(lambda m: str(contact.get(_MERGE_COLUMNS[m.group(1)]) or ""), text)
+
+
+def existing_contact_id(v: Validator, state: State) -> int | None:
+    """The optional ``contact_id`` rule ``integer|exists:contacts,id``; the value read."""
+    contact_id = v.integer("contact_id")
+    if contact_id is not None and state.contacts.get(contact_id) is None:
+        v.fail("contact_id", "exists", "The selected contact id is invalid.")
+    return contact_id
 
 
 def resolve_contact(
@@ -119,21 +151,23 @@ def preflight(state: State, contact: Row, digits: str, *, template: bool = False
 
 
 class Delivery:
-    """A performed send: the stored message row, its chat and WhatsApp message id."""
+    """A performed send: the stored message row, its chat, WhatsApp message id, recipient."""
 
-    __slots__ = ("chat", "message_id", "row")
+    __slots__ = ("chat", "contact", "digits", "message_id", "row")
 
-    def __init__(self, row: Row, chat: Row, message_id: str) -> None:
+    def __init__(self, row: Row, chat: Row, message_id: str, contact: Row, digits: str) -> None:
         self.row = row
         self.chat = chat
         self.message_id = message_id
+        self.contact = contact
+        self.digits = digits
 
-    def common(self, contact: Row, digits: str) -> dict[str, Any]:
-        """The response fields every send shares."""
+    def common(self) -> dict[str, Any]:
+        """The response fields every send shares (OTP sends too)."""
         return {
             "message_id": self.message_id,
-            "contact_id": contact["id"],
-            "phone": digits,
+            "contact_id": self.contact["id"],
+            "phone": self.digits,
         }
 
     def tail(self) -> dict[str, Any]:
@@ -147,8 +181,8 @@ class Delivery:
 
 def deliver(
     state: State,
+    request: web.Request,
     *,
-    route: str,
     kind: str,
     digits: str,
     contact: Row,
@@ -158,7 +192,8 @@ def deliver(
     payload: Mapping[str, Any],
     url: str | None = None,
 ) -> Delivery:
-    """Perform the send: open the chat, store the outbound message, record it."""
+    """Perform the send: open the chat, store the outbound message, record it (under the
+    request's route key)."""
     message_id = new_wamid()
     chat = state.open_chat(digits, contact)
     state.note_conversation(chat)
@@ -172,7 +207,7 @@ def deliver(
     )
     state.ledger.record(
         kind=kind,
-        route=route,
+        route=request[ROUTE_KEY],
         phone=digits,
         content=dumps(_canonical(content)),
         message_id=message_id,
@@ -181,7 +216,7 @@ def deliver(
         at=state.clock.now(),
         payload=payload,
     )
-    return Delivery(row, chat, message_id)
+    return Delivery(row, chat, message_id, contact, digits)
 
 
 def _canonical(value: Any) -> Any:

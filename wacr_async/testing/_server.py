@@ -18,11 +18,12 @@ from . import _seed
 from ._accounting import Ledger, SendRecord
 from ._clock import Clock, parse_iso
 from ._faults import Faults
+from ._phones import digits_of
 from ._pipeline import API_PREFIX, Access, build_app
 from ._ratelimit import ApiRateLimiter
 from ._routes import ROUTES, Route
 from ._routes_labels import GROUPS, SOURCES, STATUSES
-from ._state import Plan, State, digits_of, new_wamid
+from ._state import Plan, State, new_wamid
 from ._table import Row
 from ._templates import make_template
 

@@ -18,7 +18,7 @@ from ._envelope import ApiError
 from ._ratelimit import FixedWindow
 from ._table import Row, Table, UniqueIndex
 
-__all__ = ["CONTACT_FIELDS", "FEATURES", "Otp", "Plan", "State", "digits_of", "new_wamid"]
+__all__ = ["CONTACT_FIELDS", "FEATURES", "Otp", "Plan", "State", "new_wamid"]
 
 FEATURES = (
     "whatsapp_templates",
@@ -93,17 +93,6 @@ class Otp:
     verified_at: float | None = None
 
 
-def digits_of(phone: str) -> str:
-    """The server's phone cleaning: keep digits and ``+``, then drop a leading ``+``.
-
-    Example::
-
-        assert digits_of("+1 (555) 000-1111") == "15550001111"
-    """
-    kept = "".join(ch for ch in phone if ch.isdigit() or ch == "+")
-    return kept[1:] if kept.startswith("+") else kept
-
-
 class State:
     """Everything the sandbox stores for its single tenant."""
 
@@ -130,17 +119,16 @@ class State:
         self.api_calls_per_minute = 60  # what GET /account/limits reports for the token
         self.failing_phones: set[str] = set()  # digits whose sends fail with 500
 
-        self.contacts = Table("contacts")
-        self.groups = Table("groups")
-        self.sources = Table("sources")
-        self.statuses = Table("statuses")
-        self.templates = Table("templates")
-        self.messages = Table("messages")  # chat message rows; comments share the id sequence
+        self.contacts = Table()
+        self.groups = Table()
+        self.sources = Table()
+        self.statuses = Table()
+        self.templates = Table()
+        self.messages = Table()  # chat message rows; comments share the id sequence
         self.phones = UniqueIndex()
         self.emails = UniqueIndex()
 
         self.chats: dict[str, Row] = {}  # receiver digits -> chat interaction
-        self.chat_ids: dict[int, Row] = {}
         self._chat_seq = 0
         self.comments: dict[int, list[Row]] = {}  # chat id -> notes, oldest first
         self.conversations: dict[str, set[int]] = {}  # "YYYY-MM" -> chat ids active that month
@@ -259,7 +247,6 @@ class State:
                 "created_at": stamp,
             }
             self.chats[digits] = chat
-            self.chat_ids[chat["id"]] = chat
         return chat
 
     def month(self) -> str:
@@ -333,12 +320,13 @@ class State:
         self.template_seq += 1
         return str(1_000_000_000_000_000 + self.template_seq)
 
-    def find_template(self, name: str, language: str, *, approved: bool = True) -> Row | None:
+    def find_template(self, name: str, language: str) -> Row | None:
+        """The first APPROVED template with this name and language."""
         for row in self.templates.ordered():
             if (
                 row["template_name"] == name
                 and row["language"] == language
-                and (not approved or row["status"] == "APPROVED")
+                and row["status"] == "APPROVED"
             ):
                 return row
         return None

@@ -2,8 +2,9 @@
 
 Rows are plain dicts already in their public (API) shape, kept in a dict keyed by id, so
 insertion order is id order and the default listing is a slice. Any write goes through
-:meth:`Table.touch` (or insert/delete), which bumps ``version``; the ordered-row list, the
-per-row JSON and cached query results are invalidated by that version, never by copying.
+:meth:`Table.touch` (or insert/extend/delete), which drops exactly what the write makes
+stale: that row's cached JSON, the ordered-row list when an insert is not an append or a row
+is deleted, and every cached query result.
 """
 
 from __future__ import annotations
@@ -26,18 +27,16 @@ class Table:
 
     Example::
 
-        table = Table("groups")
+        table = Table()
         row = table.insert({"name": "VIP"})
         assert table.get(row["id"]) is row
     """
 
-    __slots__ = ("_json", "_ordered", "_queries", "name", "next_id", "rows", "version")
+    __slots__ = ("_json", "_ordered", "_queries", "next_id", "rows")
 
-    def __init__(self, name: str) -> None:
-        self.name = name
+    def __init__(self) -> None:
         self.rows: dict[int, Row] = {}
         self.next_id = 1
-        self.version = 0
         self._ordered: list[Row] | None = []
         self._json: dict[int, str] = {}
         self._queries: OrderedDict[Hashable, list[Row]] = OrderedDict()
@@ -110,7 +109,7 @@ class Table:
         return cached
 
     def cached_query(self, key: Hashable) -> list[Row] | None:
-        """A query result computed at the current version, if still cached."""
+        """A query result computed since the last write, if still cached."""
         result = self._queries.get(key)
         if result is not None:
             self._queries.move_to_end(key)
@@ -122,7 +121,6 @@ class Table:
             self._queries.popitem(last=False)
 
     def _changed(self) -> None:
-        self.version += 1
         if self._queries:
             self._queries.clear()
 
@@ -175,10 +173,6 @@ class UniqueIndex:
             others.remove(row_id)
             if not others:
                 del self._extra[key]
-
-    def clear(self) -> None:
-        self._first.clear()
-        self._extra.clear()
 
     def bulk_set(self, pairs: Iterable[tuple[str, int]]) -> None:
         """Fast path for seeding: ``pairs`` are new keys in increasing id order."""

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from ._envelope import ApiError, validation_error
+from ._envelope import validation_error
 from ._input import Upload
 
 __all__ = ["Validator", "is_int", "need"]
@@ -91,9 +91,6 @@ class Validator:
         """Raise the 422 if any rule failed."""
         if self.errors:
             raise validation_error(self.errors, wrap=wrap)
-
-    def error(self, *, wrap: bool = False) -> ApiError | None:
-        return validation_error(self.errors, wrap=wrap) if self.errors else None
 
     def _start(self, field: str, required: bool, sometimes: bool) -> Any:
         """Shared required/sometimes handling; ``_MISSING`` means "skip the other rules"."""
