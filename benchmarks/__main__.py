@@ -33,6 +33,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ._common import print_table
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 DEFAULT_TIMEOUT = 900.0
@@ -124,21 +126,9 @@ def summary(outcomes: Sequence[Outcome]) -> None:
         for index, line in enumerate(lines):
             rows.append([*(head if index == 0 else ["", ""]), line])
     print()
-    print_left("Benchmarks: ratios and targets", ["benchmark", "ended", "result"], rows)
-
-
-def print_left(title: str, headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
-    """A plain table with every column left-aligned (the result lines are prose)."""
-    cells = [[str(h) for h in headers]] + [[str(c) for c in row] for row in rows]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
-    rule = "  ".join("-" * w for w in widths)
-    print(title)
-    print(rule)
-    for index, row in enumerate(cells):
-        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
-        if index == 0:
-            print(rule)
-    print(rule)
+    print_table(
+        "Benchmarks: ratios and targets", ["benchmark", "ended", "result"], rows, align="left"
+    )
 
 
 def _module_args(specs: Sequence[str], names: Sequence[str]) -> dict[str, list[str]]:

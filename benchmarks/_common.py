@@ -19,10 +19,21 @@ import statistics
 import sys
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
-__all__ = ["TOKEN", "SandboxSpec", "median", "print_table", "sandbox_process"]
+__all__ = [
+    "HEADERS",
+    "TOKEN",
+    "SandboxSpec",
+    "measure_memory",
+    "median",
+    "print_table",
+    "sandbox_process",
+]
 
 TOKEN = "wm_bench"
+# What a raw aiohttp client sends to the sandboxes here.
+HEADERS = {"Authorization": f"Bearer {TOKEN}", "Accept": "application/json"}
 
 
 @dataclass(frozen=True)
@@ -92,23 +103,51 @@ def median(values: Sequence[float]) -> float:
     return statistics.median(values)
 
 
-def print_table(title: str, headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
-    """Print a plain, aligned text table."""
+def print_table(
+    title: str,
+    headers: Sequence[str],
+    rows: Sequence[Sequence[object]],
+    *,
+    align: Literal["numbers", "left"] = "numbers",
+) -> None:
+    """Print a plain, aligned text table: the first column left-aligned and the others
+    right-aligned (``align="numbers"``), or every column left-aligned (``"left"``, for
+    prose; trailing spaces are trimmed)."""
     cells = [[str(h) for h in headers]] + [[str(c) for c in row] for row in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
     line = "  ".join("-" * w for w in widths)
     print(title)
     print(line)
     for index, row in enumerate(cells):
-        print(
-            "  ".join(
-                cell.ljust(w) if i == 0 else cell.rjust(w)
-                for i, (cell, w) in enumerate(zip(row, widths, strict=True))
-            )
+        text = "  ".join(
+            cell.ljust(w) if i == 0 or align == "left" else cell.rjust(w)
+            for i, (cell, w) in enumerate(zip(row, widths, strict=True))
         )
+        print(text.rstrip() if align == "left" else text)
         if index == 0:
             print(line)
     print(line)
+
+
+async def measure_memory(module: str, url: str, sizes: Sequence[int]) -> dict[int, float]:
+    """Peak RSS (MiB) of ``python -m MODULE --memory-child URL SIZE``, a fresh process per
+    size; the child prints its peak RSS in KiB (``ru_maxrss``) on its last line."""
+    peaks: dict[int, float] = {}
+    for size in sizes:
+        child = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            module,
+            "--memory-child",
+            url,
+            str(size),
+            stdout=asyncio.subprocess.PIPE,
+        )
+        out, _ = await child.communicate()
+        if child.returncode != 0:
+            raise RuntimeError(f"the memory child of {module} for {size:,} failed")
+        peaks[size] = int(out.decode().split()[-1]) / 1024
+    return peaks
 
 
 def main(argv: Sequence[str] | None = None) -> None:

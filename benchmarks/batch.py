@@ -29,7 +29,6 @@ import asyncio
 import math
 import os
 import resource
-import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable, Iterator
@@ -41,7 +40,15 @@ import wacr_async as wacr
 from wacr_async.batch import TemplateMessage
 from wacr_async.testing import Sandbox
 
-from ._common import TOKEN, SandboxSpec, median, print_table, sandbox_process
+from ._common import (
+    HEADERS,
+    TOKEN,
+    SandboxSpec,
+    measure_memory,
+    median,
+    print_table,
+    sandbox_process,
+)
 
 _phones = count(1)
 
@@ -68,8 +75,7 @@ async def timed(job: Callable[[], Awaitable[int]]) -> tuple[float, float]:
 async def raw_loop(url: str, sends: int, concurrency: int) -> int:
     phones = fresh_phones(sends)
     semaphore = asyncio.Semaphore(concurrency)
-    headers = {"Authorization": f"Bearer {TOKEN}", "Accept": "application/json"}
-    async with aiohttp.ClientSession(headers=headers) as session:
+    async with aiohttp.ClientSession(headers=HEADERS) as session:
 
         async def send(i: int) -> None:
             body = {
@@ -161,7 +167,7 @@ async def throughput(sends: int, rounds: int, concurrency: int) -> None:
 async def paced(limit: int, window: float, windows: int, concurrency: int, rounds: int) -> None:
     sends = limit * windows + 1
     least = math.floor((sends - 1) / limit) * window
-    rows = []
+    rows: list[tuple[str, ...]] = []
     efficiencies = []
     for _ in range(rounds):
         async with Sandbox(tokens={TOKEN: {"*"}}, rate_limit=(limit, window)) as sandbox:
@@ -210,22 +216,8 @@ async def memory_child(url: str, sends: int) -> None:
 
 
 async def memory(sizes: list[int]) -> None:
-    peaks: dict[int, float] = {}
     async with sandbox_process([SandboxSpec()]) as (url,):
-        for size in sizes:
-            child = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "benchmarks.batch",
-                "--memory-child",
-                url,
-                str(size),
-                stdout=asyncio.subprocess.PIPE,
-            )
-            out, _ = await child.communicate()
-            if child.returncode != 0:
-                raise RuntimeError(f"the memory child for {size} specs failed")
-            peaks[size] = int(out.decode().split()[-1]) / 1024
+        peaks = await measure_memory("benchmarks.batch", url, sizes)
     small, large = sizes
     rows = [(f"{size:,} specs", f"{peaks[size]:.1f}") for size in sizes]
     print_table(

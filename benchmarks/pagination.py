@@ -25,7 +25,6 @@ import argparse
 import asyncio
 import json
 import resource
-import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -36,7 +35,15 @@ import wacr_async as wacr
 from wacr_async._envelope import PageMeta, data_of, page_meta
 from wacr_async.pagination import AsyncPager
 
-from ._common import TOKEN, SandboxSpec, median, print_table, sandbox_process
+from ._common import (
+    HEADERS,
+    TOKEN,
+    SandboxSpec,
+    measure_memory,
+    median,
+    print_table,
+    sandbox_process,
+)
 
 CONTACTS = 20_000
 PER_PAGE = 100
@@ -60,8 +67,7 @@ async def _consume(items: AsyncIterator[Any], work: float) -> int:
 
 async def _raw_items(url: str) -> AsyncIterator[dict[str, Any]]:
     """The loop a careful user would write with aiohttp alone: page by page, plain dicts."""
-    headers = {"Authorization": f"Bearer {TOKEN}", "Accept": "application/json"}
-    async with aiohttp.ClientSession(headers=headers) as session:
+    async with aiohttp.ClientSession(headers=HEADERS) as session:
         page = 1
         while True:
             params = {"page": str(page), "per_page": str(PER_PAGE)}
@@ -161,25 +167,10 @@ def memory_child(url: str, count: int) -> None:
     print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 
 
-async def measure_memory() -> dict[int, float]:
+async def memory_peaks() -> dict[int, float]:
     """Peak RSS (MiB) of a fresh process streaming each of MEMORY_SIZES contacts."""
-    peaks: dict[int, float] = {}
     async with sandbox_process([SandboxSpec(max(MEMORY_SIZES), 0.0)]) as (url,):
-        for count in MEMORY_SIZES:
-            child = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "benchmarks.pagination",
-                "--memory-child",
-                url,
-                str(count),
-                stdout=asyncio.subprocess.PIPE,
-            )
-            out, _ = await child.communicate()
-            if child.returncode != 0:
-                raise RuntimeError(f"memory child for {count} failed")
-            peaks[count] = int(out.decode().strip()) / 1024
-    return peaks
+        return await measure_memory("benchmarks.pagination", url, MEMORY_SIZES)
 
 
 def report(speeds: dict[tuple[str, str], float], peaks: dict[int, float]) -> None:
@@ -247,7 +238,7 @@ def main(argv: list[str] | None = None) -> None:
         memory_child(args.memory_child[0], int(args.memory_child[1]))
         return
     speeds = asyncio.run(measure(max(1, args.repeat)))
-    peaks = asyncio.run(measure_memory())
+    peaks = asyncio.run(memory_peaks())
     report(speeds, peaks)
 
 

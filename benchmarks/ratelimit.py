@@ -35,6 +35,8 @@ import aiohttp
 
 from wacr_async.testing import Sandbox
 
+from ._common import HEADERS, TOKEN
+
 
 @dataclass(frozen=True)
 class Result:
@@ -91,10 +93,9 @@ async def run_sdk(calls: int, concurrency: int, limit: int, window: float) -> Re
 
 async def run_raw(calls: int, concurrency: int, limit: int, window: float) -> Result:
     statuses: Counter[int] = Counter()
-    async with Sandbox(rate_limit=(limit, window)) as sandbox:
-        headers = {"Authorization": f"Bearer {sandbox.token}", "Accept": "application/json"}
+    async with Sandbox(tokens={TOKEN: {"*"}}, rate_limit=(limit, window)) as sandbox:
         url = f"{sandbox.url}/account"
-        async with aiohttp.ClientSession(headers=headers) as session:
+        async with aiohttp.ClientSession(headers=HEADERS) as session:
 
             async def call() -> None:
                 while True:

@@ -6,8 +6,8 @@ Run: ``python -m benchmarks.sandbox_throughput`` (about 25 s; ``--runs 1`` for a
 Two endpoints: a small ``GET /account`` and a 100-item page ``GET /contacts?per_page=100``
 (pages rotate over 10,000 seeded contacts). Two set-ups:
 
-* ``own process``: the sandbox runs in a child process (``python -m wacr_async.testing``), the
-  client here: the server's own capacity, on its own core.
+* ``own process``: the sandbox runs in a child process (``benchmarks._common.sandbox_process``),
+  the client here: the server's own capacity, on its own core.
 * ``same loop``: sandbox and client share one event loop, as in a test suite: the cost of a
   request on both sides together.
 
@@ -20,20 +20,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import os
 import statistics
 import sys
 import time
 from collections.abc import AsyncIterator, Sequence
-from pathlib import Path
 
 import aiohttp
 
 from wacr_async.testing import Sandbox
 
-TOKEN = "wm_bench"
+from ._common import HEADERS, TOKEN, SandboxSpec, sandbox_process
+
 CONTACTS = 10_000
-ROOT = Path(__file__).resolve().parents[1]
 ENDPOINTS = ("/account", "/contacts?per_page=100")
 
 
@@ -41,7 +39,6 @@ async def _measure(
     session: aiohttp.ClientSession, base_url: str, endpoint: str, concurrency: int, duration: float
 ) -> float:
     """Requests per second completed by ``concurrency`` workers in ``duration`` seconds."""
-    headers = {"Authorization": f"Bearer {TOKEN}"}
     pages = CONTACTS // 100
     deadline = time.perf_counter() + duration
     counts = [0] * concurrency
@@ -53,7 +50,7 @@ async def _measure(
             if "per_page" in endpoint:
                 url += f"&page={sequence % pages + 1}"
                 sequence += concurrency
-            async with session.get(url, headers=headers) as response:
+            async with session.get(url, headers=HEADERS) as response:
                 await response.read()
                 if response.status != 200:
                     raise RuntimeError(f"{url} answered {response.status}")
@@ -67,25 +64,8 @@ async def _measure(
 @contextlib.asynccontextmanager
 async def _child_sandbox() -> AsyncIterator[str]:
     """A sandbox in its own process; yields its base URL."""
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
-    }
-    child = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "wacr_async.testing", "--port", "0", "--token", TOKEN,
-        "--seed-contacts", str(CONTACTS),
-        stdout=asyncio.subprocess.PIPE,
-        env=env,
-    )  # fmt: skip
-    assert child.stdout is not None
-    try:
-        line = (await asyncio.wait_for(child.stdout.readline(), timeout=60)).decode()
-        if "serving" not in line:
-            raise RuntimeError(f"the sandbox did not start: {line!r}")
-        yield line.split()[3]
-    finally:
-        child.terminate()
-        await child.wait()
+    async with sandbox_process([SandboxSpec(contacts=CONTACTS)]) as (url,):
+        yield url
 
 
 @contextlib.asynccontextmanager

@@ -68,10 +68,14 @@ class ClientConfig:
     log_bodies: bool
 
 
+class MissingTokenError(ConfigurationError):
+    """No token was given and ``WACR_TOKEN`` is unset or blank (the command line adds a hint)."""
+
+
 def resolve_token(token: str | None) -> str:
     value = token if token is not None else os.environ.get(TOKEN_ENV)
     if value is None or not value.strip():
-        raise ConfigurationError(
+        raise MissingTokenError(
             f"No API token: pass Client(token=...) or set the {TOKEN_ENV} environment variable"
         )
     value = value.strip()

@@ -3,7 +3,7 @@ runner's table."""
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import re
 import sys
 from collections.abc import Callable
@@ -18,15 +18,13 @@ from .conftest import ROOT, SandboxThread
 
 
 def benchmark_runner(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
-    # benchmarks/ is not an installed package: load its runner from the checkout.
-    spec = importlib.util.spec_from_file_location(
-        "benchmarks_runner", ROOT / "benchmarks" / "__main__.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, spec.name, module)  # dataclasses look the module up
-    spec.loader.exec_module(module)
-    return module
+    # benchmarks/ is not an installed package: import its runner from the checkout, as the
+    # package module it is (it imports benchmarks._common), and forget it at teardown.
+    monkeypatch.syspath_prepend(str(ROOT))
+    for name in ("benchmarks", "benchmarks._common", "benchmarks.__main__"):
+        monkeypatch.setitem(sys.modules, name, None)  # undone last: the name is removed
+        monkeypatch.delitem(sys.modules, name)
+    return importlib.import_module("benchmarks.__main__")
 
 
 def test_progress_on_a_terminal_leaves_stdout_clean(

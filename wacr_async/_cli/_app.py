@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
 from contextlib import asynccontextmanager
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
@@ -42,6 +42,8 @@ __all__ = [
     "Settings",
     "connection_options",
     "describe_error",
+    "errors_text",
+    "exit_status",
     "open_session",
     "root",
     "run",
@@ -79,12 +81,25 @@ class Settings:
         return Ui(self.progress)
 
 
+def errors_text(fields: Mapping[str, Sequence[str]]) -> str:
+    """Field errors as one line: ``field: message message; field: message``."""
+    return "; ".join(f"{field}: {' '.join(messages)}" for field, messages in fields.items())
+
+
+def exit_status(*, ok: bool, stopped: bool = False, interrupted: bool = False) -> int:
+    """The exit status of a job: ``EXIT_INTERRUPTED`` after Ctrl-C, ``EXIT_ERROR`` when an
+    error stopped it, else 0 when everything got through and ``EXIT_INCOMPLETE`` when not."""
+    if interrupted:
+        return EXIT_INTERRUPTED
+    if stopped:
+        return EXIT_ERROR
+    return 0 if ok else EXIT_INCOMPLETE
+
+
 def describe_error(exc: BaseException) -> str:
     """One line that says what went wrong and, where it helps, what to do."""
     if isinstance(exc, ValidationError) and exc.fields:
-        problems = "; ".join(
-            f"{field}: {' '.join(messages)}" for field, messages in exc.fields.items()
-        )
+        problems = errors_text(exc.fields)
         return f"{exc} ({problems})" if problems not in str(exc) else str(exc)
     text = str(exc) or type(exc).__name__
     if isinstance(exc, AuthenticationError):
@@ -222,29 +237,26 @@ def _status_counter(statuses: Counter[int]) -> aiohttp.TraceConfig:
 
 
 def _resolved_token(settings: Settings) -> str:
-    token = settings.token or os.environ.get(_config.TOKEN_ENV, "").strip()
-    if not token:
+    try:
+        # An empty --token falls back to the environment, as no --token does.
+        return _config.resolve_token(settings.token or None)
+    except _config.MissingTokenError:
         raise CliError(
             f"no API token: pass --token or set {_config.TOKEN_ENV} "
             "(or add --sandbox to try the command against a local sandbox)"
-        )
-    return token
+        ) from None
 
 
 @asynccontextmanager
 async def open_session(
-    settings: Settings,
-    *,
-    sample_contacts: int = SANDBOX_SAMPLE_CONTACTS,
-    sandbox: Sandbox | None = None,
-    **client_options: Any,
+    settings: Settings, *, sandbox: Sandbox | None = None
 ) -> AsyncIterator[Session]:
     """A client for the command: the real API, or a fresh in-process sandbox (``--sandbox``,
-    seeded with ``sample_contacts``), or the given ``sandbox``."""
+    seeded with ``SANDBOX_SAMPLE_CONTACTS``), or the given ``sandbox``."""
     from .. import Client
 
     statuses: Counter[int] = Counter()
-    options: dict[str, Any] = {"trace_configs": [_status_counter(statuses)], **client_options}
+    options: dict[str, Any] = {"trace_configs": [_status_counter(statuses)]}
     if settings.timeout is not None:
         options["timeout"] = settings.timeout
     if sandbox is not None:
@@ -255,7 +267,7 @@ async def open_session(
         from ..testing import Sandbox
 
         async with Sandbox() as fresh:
-            fresh.seed_contacts(sample_contacts)
+            fresh.seed_contacts(SANDBOX_SAMPLE_CONTACTS)
             async with fresh.client(**options) as client:
                 yield Session(client, fresh, statuses)
         return

@@ -16,19 +16,19 @@ from rich.table import Table
 
 from .. import filters
 from ..batch import ImportEntry, ImportReport
-from ..models.contacts import Contact
+from ..models.contacts import Contact, NewContact
+from ..resources.contacts import REQUIRED_FIELDS
 from ._app import (
-    EXIT_ERROR,
-    EXIT_INCOMPLETE,
-    CliError,
     Session,
     Settings,
     connection_options,
     describe_error,
+    errors_text,
+    exit_status,
     open_session,
     run,
 )
-from ._files import CsvRow, CsvSource, OutputFile, count_lines, csv_text
+from ._files import CsvRow, CsvSource, OutputFile, csv_text
 from ._ui import Ui
 
 __all__ = [
@@ -47,20 +47,8 @@ _RELATIONS = ("groups", "source", "status")
 EXPORT_COLUMNS: tuple[str, ...] = tuple(
     field.name for field in attrs.fields(Contact) if field.name not in _RELATIONS
 )
-REQUIRED_FIELDS = ("firstname", "lastname", "phone", "type", "source_id", "status_id")
-INTEGER_FIELDS = frozenset({"source_id", "status_id", "country_id", "assigned_id"})
-IMPORT_FIELDS: tuple[str, ...] = (
-    *REQUIRED_FIELDS,
-    "email",
-    "company",
-    "description",
-    "city",
-    "state",
-    "zip",
-    "address",
-    "country_id",
-    "assigned_id",
-)
+# The columns an import reads: the fields of a batch-created contact.
+IMPORT_FIELDS: tuple[str, ...] = tuple(field.name for field in attrs.fields(NewContact))
 # Failed rows listed on screen after an import; the --report file has them all.
 _SHOWN_FAILURES = 10
 
@@ -223,20 +211,12 @@ class ImportSummary:
 def _contact_row(
     row: CsvRow, columns: Sequence[str], defaults: Mapping[str, Any]
 ) -> dict[str, Any]:
-    body: dict[str, Any] = {}
-    for name in columns:
-        value = (row.values.get(name) or "").strip()
-        if not value:
-            continue
-        # Ids become integers; anything else is passed on, and the row is reported failed.
-        body[name] = int(value) if name in INTEGER_FIELDS and value.isdigit() else value
+    # Values are passed on as text: the client reads a string of digits as an id, and a row
+    # with anything else is reported failed.
+    body: dict[str, Any] = {name: value for name in columns if (value := row.cell(name))}
     for name, value in defaults.items():
         body.setdefault(name, value)
     return body
-
-
-def _errors_text(errors: Mapping[str, Sequence[str]]) -> str:
-    return "; ".join(f"{field}: {' '.join(messages)}" for field, messages in errors.items())
 
 
 async def import_contacts(
@@ -261,12 +241,7 @@ async def import_contacts(
     lines: list[int] = []
     malformed: list[CsvRow] = []
     async with CsvSource(path) as source:
-        missing = [name for name in source.missing(REQUIRED_FIELDS) if name not in defaults]
-        if missing:
-            raise CliError(
-                f"{path}: no column {', '.join(missing)} "
-                f"(found: {', '.join(source.columns) or 'none'})"
-            )
+        source.require(name for name in REQUIRED_FIELDS if name not in defaults)
         used = [name for name in source.columns if name in IMPORT_FIELDS]
         ignored = [
             name
@@ -275,16 +250,16 @@ async def import_contacts(
         ]
         if ignored:
             ui.warn(f"ignoring columns that are not contact fields: {', '.join(ignored)}")
-        total = max(0, await count_lines(path) - 1)
+        total = await source.count_rows()
         with ui.track(f"Importing {Path(path).name}", total=total) as bar:
 
+            def rows_read() -> int:
+                return len(lines) + len(malformed)
+
             async def rows() -> AsyncIterator[dict[str, Any]]:
-                async for row in source.rows():
-                    bar.advance()
-                    if row.extra:
-                        malformed.append(row)
-                        continue
+                async for row in source.well_formed_rows(malformed):
                     lines.append(row.line)
+                    bar.advance(rows_read() - bar.done)  # this row and malformed ones before
                     yield _contact_row(row, used, defaults)
 
             report = await session.client.batch.create_contacts(
@@ -293,6 +268,7 @@ async def import_contacts(
                 concurrency=concurrency,
                 skip_duplicates=skip_duplicates,
             )
+            bar.advance(rows_read() - bar.done)  # malformed rows after the last good one
             bar.set_total(bar.done)
     return ImportSummary(report=report, lines=lines, malformed=malformed, path=Path(path))
 
@@ -314,7 +290,7 @@ def _malformed_reason(row: CsvRow) -> str:
 
 def _why(entry: ImportEntry) -> str:
     if entry.errors:
-        return _errors_text(entry.errors)
+        return errors_text(entry.errors)
     if entry.error is not None:
         return describe_error(entry.error)
     return entry.reason or ""
@@ -525,5 +501,4 @@ async def _import(
     stopped = summary.report.stopped_by
     if stopped is not None:
         ui.note(f"Error: the import stopped: {describe_error(stopped)}")
-        return EXIT_ERROR
-    return 0 if summary.ok else EXIT_INCOMPLETE
+    return exit_status(ok=summary.ok, stopped=stopped is not None)

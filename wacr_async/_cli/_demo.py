@@ -9,6 +9,7 @@ recipients) so that the reports have something to report.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import tempfile
 import time
@@ -17,10 +18,10 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from ._app import Settings, open_session, run
+from ._app import Settings, describe_error, open_session, run
 from ._contacts import export_contacts, import_contacts, show_import
-from ._files import CsvSource, OutputFile, count_lines
-from ._send import send_specs, send_table, specs_from_csv, template_spec_maker
+from ._files import CsvSource, OutputFile
+from ._send import send_csv, send_table, template_spec_maker
 from ._ui import Ui
 
 __all__ = ["demo_command", "run_demo"]
@@ -112,22 +113,22 @@ async def run_demo(
                 maker = template_spec_maker(
                     source, "order_update", "en", ["{order}", _DAYS[0]], None
                 )
-                lines: dict[int, int] = {}
-                malformed: list[int] = []
-                sent = await send_specs(
+                sent = await send_csv(
                     session,
-                    specs_from_csv(source, maker, lines, malformed),
+                    source,
+                    maker,
                     ui,
-                    total=max(0, await count_lines(contacts_csv) - 1),
                     journal=str(workdir / "send-journal.sqlite"),
                     concurrency=concurrency,
-                    lines=lines,
                     description="Sending order_update",
                 )
-            _step(ui, f"Sent template messages: {sent.report or 'interrupted'}")
+            if sent.report is not None:
+                _step(ui, f"Sent template messages: {sent.report}")
             if sent.interrupted or sent.error is not None:
                 ui.show(send_table(sent))
-                return 130 if sent.interrupted else 1
+                if sent.error is not None:
+                    ui.note(f"Error: the send stopped: {describe_error(sent.error)}")
+                return sent.exit_code
 
             export_path = workdir / "contacts-export.jsonl"
             async with OutputFile(export_path) as out:
@@ -196,23 +197,18 @@ def demo_command(
     prints a summary. A few failures are planted on purpose.
     """
     ui = Ui("off" if no_progress else "auto")
-    if keep is not None:
-        workdir = Path(keep)
-        workdir.mkdir(parents=True, exist_ok=True)
-        run(_demo, workdir, contacts, rate_limit, window, concurrency, ui)
-        return
-    with tempfile.TemporaryDirectory(prefix="wacr-demo-") as folder:
-        run(_demo, Path(folder), contacts, rate_limit, window, concurrency, ui)
-
-
-async def _demo(
-    workdir: Path, contacts: int, rate_limit: int, window: float, concurrency: int, ui: Ui
-) -> int:
-    return await run_demo(
-        workdir,
-        contacts=contacts,
-        rate_limit=rate_limit,
-        window=window,
-        concurrency=concurrency,
-        ui=ui,
-    )
+    with contextlib.ExitStack() as stack:
+        if keep is None:
+            workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="wacr-demo-")))
+        else:
+            workdir = Path(keep)
+            workdir.mkdir(parents=True, exist_ok=True)
+        run(
+            run_demo,
+            workdir,
+            contacts=contacts,
+            rate_limit=rate_limit,
+            window=window,
+            concurrency=concurrency,
+            ui=ui,
+        )

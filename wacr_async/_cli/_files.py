@@ -11,7 +11,7 @@ import csv
 import io
 import os
 import sys
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
@@ -37,6 +37,10 @@ class CsvRow:
     line: int
     values: dict[str, str]
     extra: tuple[str, ...] = ()
+
+    def cell(self, column: str) -> str:
+        """The row's value in ``column``, trimmed; empty when the row or file lacks it."""
+        return (self.values.get(column) or "").strip()
 
 
 class CsvSource:
@@ -116,8 +120,30 @@ class CsvSource:
             for row in block:
                 yield row
 
-    def missing(self, required: Sequence[str]) -> list[str]:
-        return [name for name in required if name not in self.columns]
+    async def well_formed_rows(self, malformed: list[CsvRow]) -> AsyncIterator[CsvRow]:
+        """The rows with no values beyond the header's columns, in file order; the others
+        (malformed) are appended to ``malformed`` instead."""
+        async for row in self.rows():
+            if row.extra:
+                malformed.append(row)
+                continue
+            yield row
+
+    def require(self, needed: Iterable[str], what: str | None = None) -> None:
+        """Raise a CliError naming the columns of ``needed`` the header lacks: ``PATH: no
+        column …`` or, given ``what``, ``PATH: WHAT needs column …``."""
+        missing = [name for name in dict.fromkeys(needed) if name not in self.columns]
+        if missing:
+            problem = "no column" if what is None else f"{what} needs column"
+            raise CliError(
+                f"{self.path}: {problem} {', '.join(missing)} "
+                f"(found: {', '.join(self.columns) or 'none'})"
+            )
+
+    async def count_rows(self) -> int:
+        """At most how many data rows the file has (its lines after the header): a
+        progress total, counted in a thread."""
+        return max(0, await count_lines(self.path) - 1)
 
 
 def _not_text(path: Path, exc: UnicodeDecodeError) -> CliError:

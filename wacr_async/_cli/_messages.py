@@ -87,7 +87,7 @@ async def _tail(
     ui = settings.ui()
     async with open_session(settings) as session:
         customer: asyncio.Task[None] | None = None
-        if session.sandbox is not None and settings.sandbox:
+        if settings.sandbox:
             customer = asyncio.create_task(_play_customer(session))
             ui.note("Sandbox: a simulated customer writes in every few seconds.")
         where = f" ({direction})" if direction else ""

@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import signal
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import click
 
 from .. import _config
 from ._app import run
 
+if TYPE_CHECKING:
+    from ..testing import Sandbox
+
 __all__ = ["sandbox_command"]
+
+
+def _notes(sandbox: Sandbox) -> Iterable[str]:
+    yield (
+        f"Try: export {_config.BASE_URL_ENV}={sandbox.url} {_config.TOKEN_ENV}={sandbox.token}"
+        "; wacr account"
+    )
+    yield "Ctrl-C to stop."
 
 
 async def serve(
@@ -21,31 +31,19 @@ async def serve(
     tokens: tuple[str, ...],
     seed_contacts: int,
     rate_limit: int | None,
+    no_whatsapp: bool,
 ) -> int:
-    from ..testing import DEFAULT_TOKEN, Sandbox
+    from ..testing.__main__ import serve as serve_sandbox
 
-    sandbox = Sandbox(
-        tokens={token: {"*"} for token in (tokens or (DEFAULT_TOKEN,))},
-        rate_limit=rate_limit,
+    await serve_sandbox(
         host=host,
         port=port,
+        tokens=tokens,
+        seed_contacts=seed_contacts,
+        rate_limit=rate_limit,
+        whatsapp_configured=not no_whatsapp,
+        notes=_notes,
     )
-    if seed_contacts:
-        sandbox.seed_contacts(seed_contacts)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError):  # not on Windows
-            loop.add_signal_handler(sig, stop.set)
-    async with sandbox:
-        # The first line always carries the URL, for scripts that start the sandbox.
-        click.echo(f"WA.cr sandbox serving {sandbox.url} (token: {sandbox.token})")
-        click.echo(
-            f"Try: export {_config.BASE_URL_ENV}={sandbox.url} {_config.TOKEN_ENV}={sandbox.token}"
-            "; wacr account"
-        )
-        click.echo("Ctrl-C to stop.")
-        await stop.wait()
     click.echo("WA.cr sandbox stopped.")
     return 0
 
@@ -79,8 +77,18 @@ async def serve(
     metavar="CALLS",
     help="Calls per token per 60 s window (default: no limit).",
 )
+@click.option(
+    "--no-whatsapp",
+    is_flag=True,
+    help="Act as if WhatsApp is not configured (sends answer 422).",
+)
 def sandbox_command(
-    host: str, port: int, tokens: tuple[str, ...], seed_contacts: int, rate_limit: int | None
+    host: str,
+    port: int,
+    tokens: tuple[str, ...],
+    seed_contacts: int,
+    rate_limit: int | None,
+    no_whatsapp: bool,
 ) -> None:
     """Serve the in-memory WA.cr API on this machine until Ctrl-C.
 
@@ -94,4 +102,5 @@ def sandbox_command(
         tokens=tokens,
         seed_contacts=seed_contacts,
         rate_limit=rate_limit,
+        no_whatsapp=no_whatsapp,
     )

@@ -18,21 +18,18 @@ from rich.table import Table
 from ..batch import MessageSpec, Outcome, SendReport, TemplateMessage, TextMessage
 from ..errors import APIError
 from ._app import (
-    EXIT_ERROR,
-    EXIT_INCOMPLETE,
-    EXIT_INTERRUPTED,
-    CliError,
     Session,
     Settings,
     connection_options,
     describe_error,
+    exit_status,
     open_session,
     run,
 )
-from ._files import CsvRow, CsvSource, OutputFile, count_lines, csv_text
+from ._files import CsvRow, CsvSource, OutputFile, csv_text
 from ._ui import Ui
 
-__all__ = ["SendSummary", "send_group", "send_specs", "specs_from_csv"]
+__all__ = ["SendSummary", "send_csv", "send_group", "send_specs", "specs_from_csv"]
 
 # {column} is a CSV value; @{contact_first_name} is an API merge field and is left alone.
 _PLACEHOLDER = re.compile(r"(?<!@)\{([^{}]+)\}")
@@ -64,6 +61,13 @@ class SendSummary:
         return self.counts["sent"] + self.counts["failed"] + self.counts["unknown"]
 
     @property
+    def stopped(self) -> bool:
+        """An error ended the job: the input's, or one that stopped the run."""
+        return self.error is not None or (
+            self.report is not None and self.report.stopped_by is not None
+        )
+
+    @property
     def ok(self) -> bool:
         return (
             self.report is not None
@@ -72,6 +76,10 @@ class SendSummary:
             and not self.interrupted
             and self.error is None
         )
+
+    @property
+    def exit_code(self) -> int:
+        return exit_status(ok=self.ok, stopped=self.stopped, interrupted=self.interrupted)
 
 
 # -- specs from a CSV ------------------------------------------------------------------------
@@ -92,36 +100,23 @@ def fill(text: str, values: Mapping[str, str]) -> str:
     return _PLACEHOLDER.sub(lambda m: values.get(m.group(1).strip()) or "", text)
 
 
-def _check_columns(source: CsvSource, needed: Sequence[str], what: str) -> None:
-    missing = [name for name in dict.fromkeys(needed) if name not in source.columns]
-    if missing:
-        raise CliError(
-            f"{source.path}: {what} needs column {', '.join(missing)} "
-            f"(found: {', '.join(source.columns) or 'none'})"
-        )
-
-
-def _value(row: CsvRow, column: str) -> str:
-    return (row.values.get(column) or "").strip()
-
-
 def _key(row: CsvRow) -> str | None:
-    return _value(row, "key") or None
+    return row.cell("key") or None
 
 
 def text_spec_maker(source: CsvSource, message: str | None) -> SpecMaker:
     """Specs of ``send text``: the ``message`` column, or ``--message`` filled per row."""
     if message is None:
-        _check_columns(source, ["phone", "message"], "send text without --message")
+        source.require(["phone", "message"], "send text without --message")
 
         def from_column(row: CsvRow) -> MessageSpec:
-            return TextMessage(_value(row, "phone"), row.values.get("message") or "", key=_key(row))
+            return TextMessage(row.cell("phone"), row.values.get("message") or "", key=_key(row))
 
         return from_column
-    _check_columns(source, ["phone", *placeholders(message)], "the message")
+    source.require(["phone", *placeholders(message)], "the message")
 
     def from_option(row: CsvRow) -> MessageSpec:
-        return TextMessage(_value(row, "phone"), fill(message, row.values), key=_key(row))
+        return TextMessage(row.cell("phone"), fill(message, row.values), key=_key(row))
 
     return from_option
 
@@ -138,11 +133,9 @@ def template_spec_maker(
     needed = ["phone"]
     if template is None:
         needed.append("template_name")
-    if language is None and "language" not in source.columns:
-        language = "en"
     for text in (*fields, header_text or ""):
         needed.extend(placeholders(text))
-    _check_columns(source, needed, "the template")
+    source.require(needed, "the template")
     field_columns = sorted(
         (name for name in source.columns if _FIELD_COLUMN.fullmatch(name)),
         key=lambda name: int(name.split("_")[1]),
@@ -158,9 +151,9 @@ def template_spec_maker(
         while body and not body[-1]:
             body.pop()  # a shorter row for a template with fewer parameters
         return TemplateMessage(
-            _value(row, "phone"),
-            template or _value(row, "template_name"),
-            language or _value(row, "language") or "en",
+            row.cell("phone"),
+            template or row.cell("template_name"),
+            language or row.cell("language") or "en",
             fields=body,
             header_text=None if header_text is None else fill(header_text, values),
             key=_key(row),
@@ -170,15 +163,12 @@ def template_spec_maker(
 
 
 async def specs_from_csv(
-    source: CsvSource, make: SpecMaker, lines: dict[int, int], malformed: list[int]
+    source: CsvSource, make: SpecMaker, lines: dict[int, int], malformed: list[CsvRow]
 ) -> AsyncIterator[MessageSpec]:
     """One spec per well-formed row; ``lines`` maps each spec's index to its CSV line until
-    its outcome is written, ``malformed`` collects the lines of rows that are not sent."""
+    its outcome is written, ``malformed`` collects the rows that are not sent."""
     index = 0
-    async for row in source.rows():
-        if row.extra:
-            malformed.append(row.line)
-            continue
+    async for row in source.well_formed_rows(malformed):
         lines[index] = row.line
         index += 1
         yield make(row)
@@ -259,6 +249,41 @@ async def send_specs(
     return summary
 
 
+async def send_csv(
+    session: Session,
+    source: CsvSource,
+    make: SpecMaker,
+    ui: Ui,
+    *,
+    journal: str | None,
+    concurrency: int,
+    resend_unknown: bool = False,
+    report_out: OutputFile | None = None,
+    description: str = "Sending",
+) -> SendSummary:
+    """``send_specs`` over one spec per well-formed row of ``source``; the malformed rows are
+    not sent, and are counted in the summary and written to the report."""
+    lines: dict[int, int] = {}
+    malformed: list[CsvRow] = []
+    summary = await send_specs(
+        session,
+        specs_from_csv(source, make, lines, malformed),
+        ui,
+        total=await source.count_rows(),
+        journal=journal,
+        concurrency=concurrency,
+        resend_unknown=resend_unknown,
+        report_out=report_out,
+        lines=lines,
+        description=description,
+    )
+    summary.malformed = [row.line for row in malformed]
+    if report_out is not None and malformed:
+        rows = [(row.line, "", "", "", "failed", "", "malformed CSV row") for row in malformed]
+        await report_out.write(csv_text(rows))
+    return summary
+
+
 def _report_row(line: int | str, outcome: Outcome) -> tuple[Any, ...]:
     spec = outcome.spec
     result = outcome.result
@@ -330,33 +355,25 @@ async def _send_job(
     resend_unknown: bool,
 ) -> int:
     ui = settings.ui()
-    lines: dict[int, int] = {}
-    malformed: list[int] = []
     async with contextlib.AsyncExitStack() as stack:
         source = await stack.enter_async_context(CsvSource(csv_file))
         maker = make_maker(source)
-        total = max(0, await count_lines(csv_file) - 1)
         report_out: OutputFile | None = None
         if report_path is not None:
             report_out = await stack.enter_async_context(OutputFile(report_path, atomic=False))
             await report_out.write(csv_text([_REPORT_COLUMNS]))
         session = await stack.enter_async_context(open_session(settings))
-        summary = await send_specs(
+        summary = await send_csv(
             session,
-            specs_from_csv(source, maker, lines, malformed),
+            source,
+            maker,
             ui,
-            total=total,
             journal=journal,
             concurrency=concurrency,
             resend_unknown=resend_unknown,
             report_out=report_out,
-            lines=lines,
             description=f"Sending to {Path(csv_file).name}",
         )
-        summary.malformed = malformed
-        if report_out is not None and malformed:
-            rows = [(line, "", "", "", "failed", "", "malformed CSV row") for line in malformed]
-            await report_out.write(csv_text(rows))
     ui.show(send_table(summary))
     for line in advice(summary, journal):
         ui.note(line)
@@ -366,10 +383,7 @@ async def _send_job(
         raise summary.error
     if summary.interrupted:
         ui.note("Interrupted.")
-        return EXIT_INTERRUPTED
-    if summary.report is not None and summary.report.stopped_by is not None:
-        return EXIT_ERROR
-    return 0 if summary.ok else EXIT_INCOMPLETE
+    return summary.exit_code
 
 
 # -- commands --------------------------------------------------------------------------------

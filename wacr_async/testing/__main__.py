@@ -15,11 +15,11 @@ import asyncio
 import contextlib
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from ._server import DEFAULT_TOKEN, Sandbox
 
-__all__ = ["main"]
+__all__ = ["main", "serve"]
 
 
 def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -52,17 +52,30 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-async def _serve(args: argparse.Namespace) -> None:
-    tokens = {token: {"*"} for token in (args.tokens or [DEFAULT_TOKEN])}
+async def serve(
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    tokens: Sequence[str] = (),
+    seed_contacts: int = 0,
+    rate_limit: int | None = None,
+    whatsapp_configured: bool = True,
+    notes: Callable[[Sandbox], Iterable[str]] = lambda sandbox: (),
+) -> None:
+    """Serve a sandbox until SIGINT or SIGTERM.
+
+    The first line printed is ``WA.cr sandbox serving URL (token: TOKEN)``, for scripts that
+    start the sandbox; ``notes`` gives the lines printed after it.
+    """
     sandbox = Sandbox(
-        tokens=tokens,
-        rate_limit=args.rate_limit,
-        whatsapp_configured=not args.no_whatsapp,
-        host=args.host,
-        port=args.port,
+        tokens={token: {"*"} for token in (tokens or (DEFAULT_TOKEN,))},
+        rate_limit=rate_limit,
+        whatsapp_configured=whatsapp_configured,
+        host=host,
+        port=port,
     )
-    if args.seed_contacts:
-        sandbox.seed_contacts(args.seed_contacts)
+    if seed_contacts:
+        sandbox.seed_contacts(seed_contacts)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -70,7 +83,20 @@ async def _serve(args: argparse.Namespace) -> None:
             loop.add_signal_handler(sig, stop.set)
     async with sandbox:
         print(f"WA.cr sandbox serving {sandbox.url} (token: {sandbox.token})", flush=True)
+        for line in notes(sandbox):
+            print(line, flush=True)
         await stop.wait()
+
+
+async def _serve(args: argparse.Namespace) -> None:
+    await serve(
+        host=args.host,
+        port=args.port,
+        tokens=args.tokens or (),
+        seed_contacts=args.seed_contacts,
+        rate_limit=args.rate_limit,
+        whatsapp_configured=not args.no_whatsapp,
+    )
     print("WA.cr sandbox stopped", flush=True)
 
 
