@@ -11,6 +11,7 @@ import aiohttp
 
 from . import _config
 from ._config import ClientConfig, RateLimitMode, Timeout
+from ._effects import CallTrace, current_trace, effect_of
 from ._envelope import decode
 from ._logging import RequestLogger, request_id_of
 from ._ratelimit import RateLimiter, RateLimitState
@@ -240,13 +241,24 @@ class Client:
         core = self._core
         if core.transport.closed:
             raise ClientClosedError("This wacr client is closed; create a new Client")
-        request = Request(method=method, path=path, params=params, json=json, form=form)
         timeout = self._timeout
+        trace = current_trace() or CallTrace()
+        request = Request(
+            method=method,
+            path=path,
+            params=params,
+            json=json,
+            form=form,
+            timeout=timeout,
+            trace=trace,
+        )
+        transport = core.transport
+        marks_leaving = not getattr(transport, "reports_leaving", False)
         limiter = core.limiter
         log = core.log
         sent_body = log.request_body(json, form) if log.enabled else None
         attempts = 0
-        # True once an attempt may have reached the server without a clean answer.
+        # True once an attempt may have taken effect without a clean answer.
         maybe_applied = False
         # Set by a 429 that only this call must wait out (None: back off; 0: the limiter
         # already holds every request of the client until the window reopens).
@@ -270,9 +282,18 @@ class Client:
             attempts += 1
             own_wait = None
             slot = await limiter.acquire()
+            before_send = trace.take_before_send()
+            if before_send is not None:
+                try:
+                    await before_send()
+                except BaseException:
+                    limiter.finish(slot)  # nothing left: the slot goes back uncounted
+                    raise
             started = time.monotonic()
             try:
-                response = await core.transport.send(request, timeout)
+                if marks_leaving:
+                    trace.leaving()
+                response = await transport.send(request)
             except TransportError as exc:
                 limiter.finish(slot, maybe_counted=exc.sent)
                 maybe_applied = maybe_applied or exc.sent
@@ -289,8 +310,9 @@ class Client:
             except BaseException:  # cancelled: it may have gone out all the same
                 limiter.finish(slot, maybe_counted=True)
                 raise
+            trace.status = response.status
 
-            if response.status >= 400:
+            if response.status >= 300:
                 error = error_from_response(response.status, response.body, response.headers)
                 rate_limited = isinstance(error, RateLimitError)
                 hit = limiter.finish(
@@ -308,7 +330,7 @@ class Client:
                 if response.status == 404 and method == "DELETE" and maybe_applied:
                     # An earlier attempt of this DELETE went through: the thing is gone.
                     return None
-                maybe_applied = maybe_applied or response.status >= 500
+                maybe_applied = maybe_applied or effect_of(error, left=True) == "maybe"
                 raise error
 
             limiter.finish(slot, response.status, response.headers)

@@ -19,8 +19,9 @@ import time
 from collections.abc import AsyncIterable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from ._effects import effect_of
 from ._fanout import END, ItemReader
-from ._outcomes import ImportEntry, ImportReport, ImportStatus, effect_of
+from ._outcomes import ImportEntry, ImportReport, ImportStatus
 from .errors import ValidationError
 from .models.contacts import BatchCreateResult, Contact, NewContact
 from .resources.contacts import BatchRolledBackError, check_batch_row, row_body
@@ -155,7 +156,7 @@ class _Import:
                     self._add(row, "failed", reason="rolled back with its chunk", error=exc)
             self.stop(exc)
             return
-        status: ImportStatus = "unknown" if effect_of(exc) != "none" else "failed"
+        status: ImportStatus = "unknown" if effect_of(exc, left=True) != "none" else "failed"
         errors = exc.fields if isinstance(exc, ValidationError) else {}
         for row, _ in chunk:
             self._add(row, status, errors=errors, error=exc)

@@ -23,14 +23,6 @@ from typing import TYPE_CHECKING, Literal, TypeAlias
 
 import attrs
 
-from ._dispatch import Effect
-from .errors import (
-    APIError,
-    MessageSendFailedError,
-    ServerError,
-    TransportError,
-    UnexpectedResponseError,
-)
 from .models.messages import SentMessage
 
 if TYPE_CHECKING:
@@ -46,7 +38,6 @@ __all__ = [
     "Progress",
     "SendReport",
     "SendStatus",
-    "effect_of",
 ]
 
 SendStatus: TypeAlias = Literal["sent", "failed", "skipped", "unknown", "not_attempted"]
@@ -60,32 +51,6 @@ IMPORT_STATUSES: tuple[ImportStatus, ...] = (
     "unknown",
     "not_attempted",
 )
-
-
-def effect_of(exc: BaseException, *, left: bool = True) -> Effect:
-    """What a write that raised ``exc`` did on the server: ``done``, ``none`` or ``unknown``.
-
-    ``left`` says whether the request may have gone out. The rules follow the retry table
-    in ``_retry``: a 5xx answer to a write may come after the write took effect.
-
-    Example::
-
-        effect_of(wacr.ContactOptedOutError("opted out"))    # "none": refused
-        effect_of(wacr.InternalServerError("boom"))          # "unknown"
-    """
-    if isinstance(exc, TransportError):
-        # OutcomeUnknownError included: no answer came, and it may have been acted on.
-        return "unknown" if exc.sent else "none"
-    if isinstance(exc, UnexpectedResponseError):
-        # Raised only for an answer that is not an error status: the API said yes, and only
-        # its answer was unreadable.
-        return "done" if exc.status is None or exc.status < 300 else "unknown"
-    if isinstance(exc, APIError):
-        if isinstance(exc, ServerError) and not isinstance(exc, MessageSendFailedError):
-            return "unknown"
-        return "none"  # refused before doing anything
-    # A local check or a bug: harmless before the request left, unknown after.
-    return "unknown" if left else "none"
 
 
 @attrs.frozen(kw_only=True, slots=True)

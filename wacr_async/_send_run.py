@@ -34,10 +34,10 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 
 from ._channel import CLOSED, Channel
-from ._dispatch import Dispatch, track_dispatch
+from ._effects import CallTrace, trace_calls
 from ._fanout import END, ItemReader, check_count
 from ._journal import EntryStatus, Journal, JournalEntry, SQLiteJournal
-from ._outcomes import SEND_STATUSES, Outcome, Progress, SendReport, SendStatus, effect_of
+from ._outcomes import SEND_STATUSES, Outcome, Progress, SendReport, SendStatus
 from ._specs import MessageSpec, check_spec, result_to_json, spec_key
 from .errors import OutcomeUnknownError, RequestInfo, ValidationError
 from .models._converter import structure
@@ -58,13 +58,13 @@ class _Slot:
 
     __slots__ = (
         "claimed",
-        "dispatch",
         "index",
         "key",
         "outcome",
         "phase",
         "spec",
         "task",
+        "trace",
     )
 
     def __init__(self) -> None:
@@ -77,7 +77,7 @@ class _Slot:
         self.spec: Any = None
         self.key: str | None = None
         self.claimed = False
-        self.dispatch: Dispatch | None = None
+        self.trace: CallTrace | None = None
         self.outcome: Outcome | None = None
 
 
@@ -429,10 +429,10 @@ class SendRun:
 
     def _interrupted(self, slot: _Slot) -> Outcome:
         """The outcome of an item whose worker was cancelled before it finished."""
-        effect = "none" if slot.dispatch is None else slot.dispatch.effect
+        effect = "none" if slot.trace is None else slot.trace.effect(asyncio.CancelledError())
         if effect == "none":
             outcome = self._outcome(slot, "not_attempted")
-        elif effect == "done":
+        elif effect == "applied":
             # Answered with a success just as the run was cancelled; the answer is lost.
             outcome = self._outcome(slot, "sent")
         else:
@@ -520,11 +520,11 @@ class SendRun:
                 return self._outcome(slot, "not_attempted")
 
         slot.phase = "sending"
-        dispatch = slot.dispatch = track_dispatch()
+        trace = slot.trace = trace_calls()
         try:
             result = await spec._send(self._client)
         except Exception as exc:
-            status = _SEND_STATUS[effect_of(exc, left=dispatch.sent)]
+            status = _SEND_STATUS[trace.effect(exc)]
             outcome = self._outcome(slot, status, error=exc)
             if isinstance(exc, self._stop_on):
                 self._stop(exc)
@@ -648,7 +648,7 @@ class SendRun:
                 continue
             waiting = slot.phase in ("reading", "claiming") or (
                 slot.phase == "sending"
-                and (slot.dispatch is None or slot.dispatch.effect == "none")
+                and (slot.trace is None or slot.trace.effect(asyncio.CancelledError()) == "none")
             )
             if waiting:
                 task.cancel()
@@ -716,7 +716,7 @@ class _OutcomeIterator:
             self._run._abandon()
 
 
-_SEND_STATUS: dict[str, SendStatus] = {"done": "sent", "none": "failed", "unknown": "unknown"}
+_SEND_STATUS: dict[str, SendStatus] = {"applied": "sent", "none": "failed", "maybe": "unknown"}
 
 
 async def _steadily(step: Callable[[], Awaitable[Any]]) -> bool:

@@ -1,26 +1,33 @@
 """The one module that talks to aiohttp's client: a request in, status/headers/body out.
 
-Everything above this seam deals in :class:`Request` and :class:`Response`; aiohttp's
-exceptions are translated here into :class:`~wacr_async.errors.TransportError` subclasses
-that say whether the request may have reached the server (``sent``), which is what the retry
-rules need to know.
+Everything above this seam deals in :class:`Request` and :class:`Response`; any object with
+``async send(request) -> Response`` and ``async aclose()`` can stand in for
+:class:`Transport` (``wacr.testing.MockTransport`` does, for tests without a socket).
+aiohttp's exceptions are translated here into :class:`~wacr_async.errors.TransportError`
+subclasses that say whether the request may have reached the server (``sent``), which is
+what the retry rules need to know.
 
 On the session it creates, the transport learns from aiohttp's trace signals the moment a
 request gets a connection: before that (waiting for a free connection, resolving, connecting)
 nothing of it can have reached the server, whatever ends the attempt. On a session it is
 given it cannot add signals, so it counts a request as possibly sent from the moment it is
-handed to aiohttp.
+handed to aiohttp. Either way it reports the moment to the call's
+:class:`~wacr_async._effects.CallTrace`.
+
+Whatever the session's own settings, every request is sent with ``raise_for_status=False``,
+without redirects and without the session's middlewares: the answer's status is judged above
+this seam only, and a redirect is an error (a wrong ``base_url``), never followed.
 """
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import io
 import json
 import math
 import time
-from collections.abc import Mapping, Sequence
-from contextvars import ContextVar
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -28,7 +35,7 @@ import aiohttp
 import attrs
 
 from ._config import Timeout
-from ._dispatch import note_answer, note_request_leaving
+from ._effects import CallTrace
 from .errors import (
     APIConnectionError,
     APITimeoutError,
@@ -57,13 +64,22 @@ FormField = tuple[str, "str | FilePart"]
 
 @attrs.frozen(kw_only=True, slots=True)
 class Request:
-    """One HTTP request relative to the base URL. ``params`` keeps order and repeats."""
+    """One API call relative to the base URL; each attempt sends it again as it is.
+
+    ``params`` keeps order and repeats. ``timeout`` holds the per-attempt parts (connect);
+    ``deadline`` is when the whole call must be over, in the running loop's time (None: no
+    limit), so an attempt gets what is left. ``trace`` learns when an attempt may have
+    reached the server.
+    """
 
     method: str
     path: str
     params: Sequence[tuple[str, str]] | None = None
     json: Any = None
     form: Sequence[FormField] | None = None
+    timeout: Timeout = attrs.field(factory=Timeout, repr=False)
+    deadline: float | None = attrs.field(default=None, repr=False)
+    trace: CallTrace = attrs.field(factory=CallTrace, repr=False, eq=False)
 
     @property
     def info(self) -> RequestInfo:
@@ -89,28 +105,58 @@ def _no_silent_resends(session: aiohttp.ClientSession) -> None:
     # aiohttp silently resends a GET or DELETE whose reused connection turns out closed,
     # hiding from the retry rules that an attempt may already have taken effect (a batch
     # delete sent twice, a DELETE by id answering 404 for its own first attempt). Retries are
-    # decided above this seam only, on a borrowed session too.
+    # decided above this seam only. Only on the client's own session: a borrowed one is
+    # protected per request by _refuse_resend instead.
+    if not hasattr(session, "_retry_connection"):  # pragma: no cover - an aiohttp rename
+        raise RuntimeError(
+            "aiohttp.ClientSession has no _retry_connection any more: wacr-async cannot turn "
+            "off its silent resends; pin aiohttp to a release this version supports"
+        )
     session._retry_connection = False
 
 
-class _Attempt:
-    """One request on its way: whether it has got a connection (and so may be on the wire)."""
+# Per-request middlewares arrived in aiohttp 3.12. Passing them replaces the session's.
+_HAS_MIDDLEWARES = "middlewares" in inspect.signature(aiohttp.ClientSession._request).parameters
 
-    __slots__ = ("connected",)
 
-    def __init__(self) -> None:
+class _ResendRefused(aiohttp.ClientConnectionError):
+    """The connection broke under a request; raised instead so aiohttp does not resend it."""
+
+
+async def _refuse_resend(
+    request: aiohttp.ClientRequest, handler: Callable[[aiohttp.ClientRequest], Awaitable[Any]]
+) -> Any:
+    # aiohttp resends an idempotent request when its reused connection breaks, unless the
+    # error is of another kind: this keeps a borrowed session's resend off for our requests
+    # only (connect failures are not resent anyway and keep their meaning: nothing sent).
+    try:
+        return await handler(request)
+    except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError):
+        raise
+    except (aiohttp.ClientOSError, aiohttp.ServerDisconnectedError) as exc:
+        raise _ResendRefused(str(exc)) from exc
+
+
+class _Wire:
+    """One attempt on its way: whether it has got a connection (and so may be on the wire)."""
+
+    __slots__ = ("connected", "trace")
+
+    def __init__(self, trace: CallTrace) -> None:
         self.connected = False
+        self.trace = trace
 
-
-# Trace signals run in the task making the request, so they find its attempt here.
-_attempt: ContextVar[_Attempt | None] = ContextVar("wacr_attempt", default=None)
+    def leaving(self) -> None:
+        if not self.connected:
+            self.connected = True
+            self.trace.leaving()
 
 
 async def _on_connection(session: aiohttp.ClientSession, context: Any, params: object) -> None:
-    attempt = _attempt.get()
-    if attempt is not None and not attempt.connected:
-        attempt.connected = True
-        note_request_leaving()
+    # Signals run in the task making the request; its attempt travels as trace_request_ctx.
+    wire = context.trace_request_ctx
+    if isinstance(wire, _Wire):
+        wire.leaving()
 
 
 def _connection_trace() -> aiohttp.TraceConfig:
@@ -133,10 +179,14 @@ class Transport:
         "_closed",
         "_connection_limit",
         "_headers",
+        "_options",
         "_owns_session",
         "_session",
         "_trace_configs",
     )
+
+    # The client need not mark requests as leaving: this transport does it, precisely.
+    reports_leaving = True
 
     def __init__(
         self,
@@ -156,8 +206,17 @@ class Transport:
         }
         self._session = session
         self._owns_session = session is None
-        if session is not None:
-            _no_silent_resends(session)
+        # Options every request passes, so that no session setting changes what an answer
+        # means: no raise_for_status, no redirects, no middlewares (but our resend guard on
+        # a borrowed session, whose silent resends we may not turn off for the caller).
+        options: dict[str, Any] = {
+            "headers": self._headers,
+            "raise_for_status": False,
+            "allow_redirects": False,
+        }
+        if _HAS_MIDDLEWARES:
+            options["middlewares"] = () if session is None else (_refuse_resend,)
+        self._options = options
         self._connection_limit = connection_limit
         self._trace_configs = list(trace_configs) if trace_configs else None
         self._closed = False
@@ -186,43 +245,40 @@ class Transport:
             raise ClientClosedError("The aiohttp session given to this client has been closed")
         return session
 
-    async def send(self, request: Request, timeouts: Timeout) -> Response:
+    async def send(self, request: Request) -> Response:
         """Send ``request`` once; raise a TransportError subclass if no answer arrives."""
         session = self._get_session()
-        url = self._base_url + request.path
-        client_timeout = _client_timeout(timeouts)
+        loop = asyncio.get_running_loop()
+        timeouts = _attempt_timeouts(request, loop.time())
         opened: list[IO[bytes]] = []
         started = time.monotonic()
-        attempt = _Attempt() if self._owns_session else None
+        wire = _Wire(request.trace)
         failure: BaseException
         try:
             data = None
             if request.form is not None:
                 data = await _build_form(request.form, opened)
-            if attempt is None:
-                note_request_leaving()  # no signals on a borrowed session: assume the worst
-            _attempt.set(attempt)
+            if not self._owns_session:
+                wire.leaving()  # no signals on a borrowed session: assume the worst
             async with session.request(
                 request.method,
-                url,
+                self._base_url + request.path,
                 params=request.params,
                 json=request.json if request.form is None else None,
                 data=data,
-                headers=self._headers,
-                timeout=client_timeout,
-                allow_redirects=False,
+                timeout=_client_timeout(timeouts),
+                trace_request_ctx=wire,
+                **self._options,
             ) as resp:
                 body = await resp.read()
-                note_answer(resp.status)
                 return Response(resp.status, resp.headers, body, time.monotonic() - started)
         except TransportError:
             raise
         except aiohttp.InvalidURL as exc:
             raise ConfigurationError(f"Invalid request URL for {request.info}") from exc
         except (aiohttp.ClientError, TimeoutError) as exc:
-            failure = _failure(exc, request, timeouts, attempt)
+            failure = _failure(exc, request, timeouts, wire.connected)
         finally:
-            _attempt.set(None)
             for handle in opened:
                 handle.close()
         # Raised here, outside the handler, so that the aiohttp error is not chained as
@@ -236,6 +292,18 @@ class Transport:
         if session is not None and self._owns_session and not session.closed:
             # Shield so that a cancellation arriving mid-close still lets the connector close.
             await asyncio.shield(session.close())
+
+
+def _attempt_timeouts(request: Request, now: float) -> Timeout:
+    """The timeouts of one attempt: the call's parts, the total cut to what the call has left."""
+    timeout = request.timeout
+    deadline = request.deadline
+    if deadline is None:
+        return timeout
+    left = max(deadline - now, 0.001)
+    if timeout.total is not None and timeout.total <= left:
+        return timeout
+    return Timeout(total=left, connect=timeout.connect)
 
 
 def _client_timeout(timeouts: Timeout) -> aiohttp.ClientTimeout:
@@ -280,11 +348,14 @@ async def _build_form(fields: Sequence[FormField], opened: list[IO[bytes]]) -> a
 
 
 def _failure(
-    exc: BaseException, request: Request, timeouts: Timeout, attempt: _Attempt | None
+    exc: BaseException, request: Request, timeouts: Timeout, maybe_sent: bool
 ) -> TransportError:
-    """The TransportError for an aiohttp failure, saying whether the request may have left."""
-    # Without a connection nothing went out; with one (or without signals) it may have.
-    maybe_sent = attempt is None or attempt.connected
+    """The TransportError for an aiohttp failure, saying whether the request may have left.
+
+    ``maybe_sent``: the attempt got a connection (or, without signals, was handed over).
+    """
+    if isinstance(exc, _ResendRefused) and exc.__cause__ is not None:
+        exc = exc.__cause__
     info = request.info
     error: TransportError
     if isinstance(exc, aiohttp.ConnectionTimeoutError):

@@ -13,6 +13,7 @@ The tree::
     │   ├── APITimeoutError             no answer in time (``sent`` says whether it may have left)
     │   └── OutcomeUnknownError         a non-idempotent request went out, no answer came back
     └── APIError                        the server answered with an error status
+        ├── RedirectError               3xx  the base URL is redirected (never followed)
         ├── BadRequestError             400  INVALID_REQUEST, INVALID_PARAMETER
         ├── AuthenticationError         401  UNAUTHORIZED, AUTHENTICATION_REQUIRED, INVALID_TOKEN,
         │                                    TOKEN_EXPIRED, TOKEN_REVOKED
@@ -89,6 +90,7 @@ __all__ = [
     "PaginationError",
     "PermissionDeniedError",
     "RateLimitError",
+    "RedirectError",
     "RequestInfo",
     "ResourceConflictError",
     "ServerError",
@@ -245,6 +247,19 @@ class APIError(WacrError):
             f"{type(self).__name__}(status={self.status!r}, code={self.code!r}, "
             f"message={self.message!r}, request_id={self.request_id!r})"
         )
+
+
+class RedirectError(APIError):
+    """A 3xx answer: the request went to the wrong place and was not processed.
+
+    The client never follows redirects (a redirected send could be repeated or dropped on
+    the way); ``location`` is where the server pointed. Usually ``base_url`` needs fixing
+    (``http://`` for ``https://``, a missing ``/api/v2``).
+    """
+
+    def __init__(self, message: str, *, location: str | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.location = location
 
 
 class BadRequestError(APIError):
@@ -566,6 +581,8 @@ def error_from_response(
         assert isinstance(exc, wacr.NotFoundError)
     """
     headers = headers or {}
+    if 300 <= status < 400:
+        return _redirect(status, headers)
     payload = parsed
     if payload is None and body:
         try:
@@ -631,6 +648,18 @@ def error_from_response(
         request_id=request_id,
         retry_after=retry_after,
         body_snippet=excerpt,
+    )
+
+
+def _redirect(status: int, headers: Mapping[str, str]) -> RedirectError:
+    location = _header(headers, "Location")
+    where = f"to {location}" if location else "without a Location"
+    return RedirectError(
+        f"HTTP {status}: the API answered with a redirect {where}, which is never followed; "
+        "nothing was processed. Fix the client's base_url (it should be the API's final "
+        "https URL, ending in /api/v2)",
+        status=status,
+        location=location,
     )
 
 
