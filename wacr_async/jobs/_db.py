@@ -1,0 +1,39 @@
+"""Connections: one small psycopg pool per component, opened the way psycopg-pool wants it.
+
+Our tables (jobs, specs, journal, pacing) get pools of their own: procrastinate's connector keeps
+one connection for LISTEN and would make our claims queue behind its polling otherwise.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+try:
+    import psycopg
+    import psycopg_pool
+except ImportError as exc:  # pragma: no cover - depends on the installed extras
+    raise ImportError(
+        "wacr_async.jobs needs the jobs extra: pip install 'wacr-async[jobs]'"
+    ) from exc
+
+__all__ = ["Pool", "open_pool", "psycopg"]
+
+Pool = psycopg_pool.AsyncConnectionPool
+
+
+async def open_pool(dsn: str, *, max_size: int = 4, name: str = "wacr") -> Pool:
+    """An open pool of autocommit connections to ``dsn``.
+
+    Example::
+
+        pool = await open_pool("postgresql://localhost/wacr")
+        async with pool.connection() as conn:
+            await conn.execute("SELECT 1")
+        await pool.close()
+    """
+    kwargs: dict[str, Any] = {"autocommit": True}
+    pool = psycopg_pool.AsyncConnectionPool(
+        dsn, min_size=1, max_size=max_size, kwargs=kwargs, open=False, name=name
+    )
+    await pool.open(wait=True, timeout=30.0)
+    return pool
