@@ -3,7 +3,9 @@
 Three measures (issue targets in brackets):
 
 * **Throughput, no rate limit** [``send_messages`` >= 0.85 x raw]: template sends to fresh
-  phones through ``client.batch.send_messages`` (without and with a SQLite journal) and
+  phones through ``client.batch.send_messages`` (without a journal, with a SQLite journal
+  whose claims are durable -- ``synchronous=FULL``, the default -- and with
+  ``synchronous=NORMAL``, to show what the fsync per group commit costs) and
   through a raw aiohttp semaphore loop posting the same JSON, same concurrency, against the
   same sandbox in its own process. Rounds alternate between the three; medians are
   compared. The client's CPU time per send is printed too: with the server on the other core
@@ -33,11 +35,12 @@ import tempfile
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from itertools import count
+from typing import Literal
 
 import aiohttp
 
 import wacr_async as wacr
-from wacr_async.batch import TemplateMessage
+from wacr_async.batch import SQLiteJournal, TemplateMessage
 from wacr_async.testing import Sandbox
 
 from ._common import (
@@ -109,15 +112,23 @@ async def sdk_loop(url: str, sends: int, concurrency: int) -> int:
     return sends
 
 
-async def sdk_run(url: str, sends: int, concurrency: int, journal: bool) -> int:
+async def sdk_run(
+    url: str, sends: int, concurrency: int, journal: Literal["NORMAL", "FULL"] | None
+) -> int:
+    """``send_messages`` without a journal, or with a SQLite journal in ``journal`` mode
+    (``FULL``, the default: every claim synced to disk before its request leaves)."""
     phones = fresh_phones(sends)
     async with wacr.Client(token=TOKEN, base_url=url) as client:
         with tempfile.TemporaryDirectory() as folder:
-            path = os.path.join(folder, "job.sqlite") if journal else None
+            store = None
+            if journal is not None:
+                store = SQLiteJournal(os.path.join(folder, "job.sqlite"), synchronous=journal)
             run = client.batch.send_messages(
-                template_specs(phones), concurrency=concurrency, journal=path
+                template_specs(phones), concurrency=concurrency, journal=store
             )
             report = await run.report()
+            if store is not None:
+                await store.aclose()
     assert report.counts["sent"] == sends, report
     return sends
 
@@ -127,7 +138,8 @@ async def throughput(sends: int, rounds: int, concurrency: int) -> None:
         "raw aiohttp loop",
         "client.messages loop",
         "send_messages",
-        "send_messages + journal",
+        "+ journal, durable claims (FULL)",
+        "+ journal, synchronous=NORMAL",
     )
     rates: dict[str, list[float]] = {kind: [] for kind in kinds}
     cpus: dict[str, list[float]] = {kind: [] for kind in kinds}
@@ -135,8 +147,9 @@ async def throughput(sends: int, rounds: int, concurrency: int) -> None:
         jobs: dict[str, Callable[[], Awaitable[int]]] = {
             kinds[0]: lambda: raw_loop(url, sends, concurrency),
             kinds[1]: lambda: sdk_loop(url, sends, concurrency),
-            kinds[2]: lambda: sdk_run(url, sends, concurrency, journal=False),
-            kinds[3]: lambda: sdk_run(url, sends, concurrency, journal=True),
+            kinds[2]: lambda: sdk_run(url, sends, concurrency, journal=None),
+            kinds[3]: lambda: sdk_run(url, sends, concurrency, journal="FULL"),
+            kinds[4]: lambda: sdk_run(url, sends, concurrency, journal="NORMAL"),
         }
         await jobs[kinds[0]]()  # warm up: connections, the server's caches
         for _ in range(rounds):
@@ -161,7 +174,13 @@ async def throughput(sends: int, rounds: int, concurrency: int) -> None:
         ["", "sends/s", "vs raw", "client CPU us/send", "vs raw"],
         rows,
     )
-    print(f"target: send_messages >= 0.85x raw -> {median(rates[kinds[2]]) / raw_rate:.2f}x\n")
+    print(f"target: send_messages >= 0.85x raw -> {median(rates[kinds[2]]) / raw_rate:.2f}x")
+    print(
+        "durable claims: journal (FULL) vs raw "
+        f"{median(rates[kinds[3]]) / raw_rate:.2f}x, vs no journal "
+        f"{median(rates[kinds[3]]) / median(rates[kinds[2]]):.2f}x, vs NORMAL "
+        f"{median(rates[kinds[3]]) / median(rates[kinds[4]]):.2f}x\n"
+    )
 
 
 async def paced(limit: int, window: float, windows: int, concurrency: int, rounds: int) -> None:

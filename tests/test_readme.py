@@ -15,7 +15,7 @@ from wacr_async.testing import Sandbox
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 BLOCK = re.compile(
-    r"^### (?P<title>.*?)\n(?:(?!^### ).)*?^```python\n(?P<code>.*?)^```", re.S | re.M
+    r"^### (?P<title>[^\n]*)\n(?:(?!^### ).)*?^```python\n(?P<code>.*?)^```", re.S | re.M
 )
 PYTHON_BLOCK = re.compile(r"^```python\n(.*?)^```", re.S | re.M)
 

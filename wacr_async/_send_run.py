@@ -31,12 +31,20 @@ from collections.abc import (
     Sized,
 )
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 from ._channel import CLOSED, Channel
 from ._effects import CallTrace, trace_calls
 from ._fanout import END, ItemReader, check_count
-from ._journal import EntryStatus, Journal, JournalEntry, SQLiteJournal
+from ._journal import (
+    ENTRY_STATUSES,
+    EntryStatus,
+    Journal,
+    JournalEntry,
+    JournalMismatchError,
+    SQLiteJournal,
+    fingerprint_of,
+)
 from ._outcomes import SEND_STATUSES, Outcome, Progress, SendReport, SendStatus
 from ._specs import MessageSpec, check_spec, result_to_json, spec_key
 from .errors import OutcomeUnknownError, RequestInfo, ValidationError
@@ -45,10 +53,13 @@ from .models._converter import structure
 if TYPE_CHECKING:
     from ._client import Client
 
-__all__ = ["SendRun"]
+__all__ = ["OnMismatch", "SendRun"]
 
 # How often a stopping run looks for items that went back to waiting.
 _SWEEP_INTERVAL = 0.05
+
+OnMismatch: TypeAlias = Literal["stop", "resend", "skip"]
+"""What a run does with a key the journal holds for another message (see ``send_messages``)."""
 
 _Phase = Literal["idle", "reading", "claiming", "sending", "settling", "emitting"]
 
@@ -124,6 +135,7 @@ class SendRun:
         "_last_progress",
         "_next_index",
         "_omitted",
+        "_on_mismatch",
         "_on_progress",
         "_out",
         "_owns_journal",
@@ -153,6 +165,7 @@ class SendRun:
         stop_on: tuple[type[BaseException], ...],
         on_progress: Callable[[Progress], object] | None,
         resend_unknown: bool,
+        on_mismatch: OnMismatch = "stop",
         keep: int,
         progress_interval: float,
     ) -> None:
@@ -180,6 +193,9 @@ class SendRun:
         if resend_unknown:
             reclaim |= {"unknown", "in_flight"}
         self._reclaim = frozenset(reclaim)
+        if on_mismatch not in ("stop", "resend", "skip"):
+            raise ValueError(f"on_mismatch must be 'stop', 'resend' or 'skip', not {on_mismatch!r}")
+        self._on_mismatch = on_mismatch
         self._keep = keep
         self._run_id = uuid.uuid4().hex[:16]
         self._counts: dict[str, int] = dict.fromkeys(SEND_STATUSES, 0)
@@ -502,12 +518,30 @@ class SendRun:
         if journal is not None:
             try:
                 slot.key = spec_key(spec)
+                fingerprint = fingerprint_of(spec)
             except ValidationError as exc:
                 return self._outcome(slot, "failed", error=exc)
             try:
                 entry = await journal.claim(
-                    slot.key, run=self._run_id, index=slot.index, reclaim=self._reclaim
+                    slot.key,
+                    run=self._run_id,
+                    index=slot.index,
+                    fingerprint=fingerprint,
+                    reclaim=self._reclaim,
                 )
+                if entry is not None and _differs(entry, fingerprint):
+                    if self._on_mismatch == "stop":
+                        raise _mismatch(slot.index, entry)
+                    if self._on_mismatch == "skip":
+                        return self._outcome(slot, "skipped")
+                    if self._on_mismatch == "resend":
+                        entry = await journal.claim(
+                            slot.key,
+                            run=self._run_id,
+                            index=slot.index,
+                            fingerprint=fingerprint,
+                            reclaim=ENTRY_STATUSES,
+                        )
             except Exception as exc:
                 self._fail(exc)
                 return self._outcome(slot, "not_attempted", error=exc)
@@ -714,6 +748,23 @@ class _OutcomeIterator:
     def __del__(self) -> None:
         if self._iterating:
             self._run._abandon()
+
+
+def _differs(entry: JournalEntry, fingerprint: str | None) -> bool:
+    """Whether the journalled message is another one than ``fingerprint`` (entries written
+    before fingerprints were recorded match anything)."""
+    return entry.fingerprint is not None and entry.fingerprint != fingerprint
+
+
+def _mismatch(index: int, entry: JournalEntry) -> JournalMismatchError:
+    return JournalMismatchError(
+        f"item {index}: the journal holds key {entry.key!r} for another message (another "
+        "kind, phone or content than this run's); nothing was sent for it. Give changed "
+        "messages new keys, or pass on_mismatch='resend' or 'skip'",
+        key=entry.key,
+        index=index,
+        entry=entry,
+    )
 
 
 _SEND_STATUS: dict[str, SendStatus] = {"applied": "sent", "none": "failed", "maybe": "unknown"}

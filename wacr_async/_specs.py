@@ -12,12 +12,11 @@ import hashlib
 import json
 from collections.abc import Iterable
 from datetime import datetime
-from pathlib import PurePath
 from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
 
 import attrs
 
-from .errors import ValidationError
+from ._journal.fingerprint import content_of
 from .models.messages import (
     Button,
     ContactDefaults,
@@ -233,31 +232,6 @@ SPEC_TYPES: tuple[type[_Spec], ...] = (
 )
 
 
-def _canonical(value: Any, field: str) -> Any:
-    """A JSON value that stands for ``value`` the same way in every process."""
-    if value is None or isinstance(value, str | int | float | bool):
-        return value
-    if isinstance(value, list | tuple):
-        return [_canonical(item, field) for item in value]
-    if attrs.has(type(value)):
-        return {
-            f.name: _canonical(getattr(value, f.name), field)
-            for f in attrs.fields(type(value))
-            if getattr(value, f.name) is not None
-        }
-    if isinstance(value, PurePath):
-        return {"path": str(value)}
-    if isinstance(value, bytes | bytearray | memoryview):
-        return {"sha256": hashlib.sha256(value).hexdigest()}
-    name = getattr(value, "name", None)
-    if isinstance(name, str) and name:
-        # An open file stands for its path; its content is read only when sent.
-        return {"path": name}
-    raise ValidationError.for_field(
-        "key", f"give this spec a key=: its {field} ({type(value).__name__}) has no stable identity"
-    )
-
-
 def spec_key(spec: MessageSpec) -> str:
     """The spec's journal key: its ``key``, or a hash of its canonical JSON.
 
@@ -267,12 +241,7 @@ def spec_key(spec: MessageSpec) -> str:
     """
     if spec.key is not None:
         return spec.key
-    fields = {
-        f.name: _canonical(getattr(spec, f.name), f.name)
-        for f in attrs.fields(type(spec))
-        if f.name != "key" and getattr(spec, f.name) not in (None, ())
-    }
-    text = json.dumps([spec.kind, fields], sort_keys=True, separators=(",", ":"))
+    text = json.dumps([spec.kind, content_of(spec)], sort_keys=True, separators=(",", ":"))
     return _KEY_PREFIX + hashlib.sha256(text.encode()).hexdigest()[:40]
 
 

@@ -23,7 +23,15 @@ from typing import Any, Literal, TypeVar, overload
 
 from ._contact_import import import_contacts
 from ._fanout import bounded_map, check_count
-from ._journal import EntryStatus, Journal, JournalEntry, JournalError, SQLiteJournal
+from ._journal import (
+    EntryStatus,
+    Journal,
+    JournalEntry,
+    JournalError,
+    JournalMismatchError,
+    SQLiteJournal,
+    fingerprint_of,
+)
 from ._outcomes import (
     ImportEntry,
     ImportReport,
@@ -33,7 +41,7 @@ from ._outcomes import (
     SendReport,
     SendStatus,
 )
-from ._send_run import SendRun
+from ._send_run import OnMismatch, SendRun
 from ._specs import (
     InteractiveMessage,
     MediaMessage,
@@ -64,6 +72,7 @@ __all__ = [
     "Journal",
     "JournalEntry",
     "JournalError",
+    "JournalMismatchError",
     "MediaMessage",
     "MessageSpec",
     "Outcome",
@@ -74,6 +83,7 @@ __all__ = [
     "SendStatus",
     "TemplateMessage",
     "TextMessage",
+    "fingerprint_of",
     "spec_key",
 ]
 
@@ -177,6 +187,7 @@ class BatchService(Resource):
         stop_on: Iterable[type[BaseException]] = ACCOUNT_ERRORS,
         on_progress: Callable[[Progress], object] | None = None,
         resend_unknown: bool = False,
+        on_mismatch: OnMismatch = "stop",
         keep: int = 1000,
         progress_interval: float = 0.5,
     ) -> SendRun:
@@ -198,6 +209,13 @@ class BatchService(Resource):
         what failed, and reports ``unknown`` (without sending) what an earlier run left in
         flight or unanswered, unless ``resend_unknown=True``. The same key twice in one
         input is sent once. Without a journal nothing is deduplicated.
+
+        Each claim records the spec's fingerprint (kind, phone digits, content: see
+        :func:`fingerprint_of`). When the journal holds a key for another message than this
+        run's spec (a reused key, an edited template name), the run stops before sending it
+        with a :class:`JournalMismatchError` naming that key (``on_mismatch="stop"``);
+        ``"resend"`` sends the new message anyway and ``"skip"`` reports it ``skipped``. An
+        item that failed earlier is simply sent again, whatever changed.
 
         **Stopping.** An error in ``stop_on`` (by default :data:`ACCOUNT_ERRORS`: 401,
         missing scope, IP not allowed, WhatsApp not configured, feature not in the plan,
@@ -233,6 +251,7 @@ class BatchService(Resource):
             stop_on=_stop_on(stop_on),
             on_progress=on_progress,
             resend_unknown=resend_unknown,
+            on_mismatch=on_mismatch,
             keep=keep,
             progress_interval=progress_interval,
         )

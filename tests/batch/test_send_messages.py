@@ -494,7 +494,7 @@ class FlakyJournal:
         pass
 
     async def claim(
-        self, key: str, *, run: str, index: int, reclaim: Collection[str]
+        self, key: str, *, run: str, index: int, fingerprint: str, reclaim: Collection[str]
     ) -> JournalEntry | None:
         self.claims += 1
         if self.claims > self.fail_after:
