@@ -22,6 +22,9 @@ Knobs for tests:
   before or after processing, dropped connections before or after processing.
 - ``sandbox.sends``, ``sandbox.duplicate_sends()``, ``sandbox.hits["POST /messages/text"]``.
 - ``sandbox.clock.advance(600)`` / ``sandbox.advance(600)``: OTP expiry and OTP limiters.
+- ``sandbox.webhooks.subscribe(url, secret=…)``: contact/source/status changes, inbound
+  messages (``sandbox.receive``) and send receipts POSTed there, signed, PHP-encoded
+  (``php_json``) and retried as the server does; ``sandbox.webhooks.deliveries``.
 - ``sandbox.plan`` (limits, feature flags), ``sandbox.whatsapp_configured``,
   ``sandbox.opt_out(phone)``, ``sandbox.fail_sends_to(phone)``, ``sandbox.otp_code(phone)``.
 - Seeding: ``sandbox.seed_contacts(100_000)`` (well under a second), ``add_contact``,
@@ -54,9 +57,11 @@ from typing import TYPE_CHECKING, Any
 from ._accounting import Ledger, SendRecord
 from ._clock import Clock
 from ._faults import FaultPlan, FaultRule, Faults
+from ._php_json import php_json
 from ._routes import Route
 from ._server import API_PREFIX, DEFAULT_TOKEN, Sandbox
 from ._state import Plan
+from ._webhooks import Subscription, WebhookDelivery, Webhooks
 
 if TYPE_CHECKING:
     from .._retry import no_wait
@@ -73,7 +78,11 @@ __all__ = [
     "Route",
     "Sandbox",
     "SendRecord",
+    "Subscription",
+    "WebhookDelivery",
+    "Webhooks",
     "no_wait",
+    "php_json",
 ]
 
 

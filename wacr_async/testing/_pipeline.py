@@ -30,6 +30,7 @@ from ._input import ROUTE_KEY
 from ._ratelimit import ApiRateLimiter
 from ._routes import HANDLERS, ROUTES, Handler, Route
 from ._state import State
+from ._webhooks import inbound_route
 
 __all__ = ["API_PREFIX", "Access", "build_app"]
 
@@ -104,6 +105,7 @@ def build_app(state: State, faults: Faults, access: Access) -> web.Application:
     for route, handler in HANDLERS:
         endpoint = _endpoint(route, handler, state, faults, access)
         app.router.add_route(route.method, API_PREFIX + route.path, endpoint)
+    app.router.add_routes([inbound_route(state)])  # POST /__sandbox/inbound, for other processes
     app.router.add_route("*", "/{tail:.*}", _unmatched_handler(state))
     return app
 

@@ -161,6 +161,7 @@ async def create_contact(state: State, request: web.Request) -> web.Response:
     fields = _validate(state, body, partial=False)
     state.check_contact_limit()
     row = state.new_contact(fields)
+    state.webhooks.resource("contact", "created", row)
     data = presenter(state, ["groups"])(row)
     return ok(state.clock, data, "Contact created successfully", status=201)
 
@@ -178,7 +179,9 @@ async def update_contact(state: State, request: web.Request) -> web.Response:
     # The server's form request validates before the controller looks the contact up.
     changes = _validate(state, body, partial=True, contact_id=contact_id)
     row = row_or_404(state.contacts, contact_id, _NOT_FOUND)
+    previous = dict(row)
     state.update_contact(row, changes)
+    state.webhooks.resource("contact", "updated", row, previous=previous)
     data = presenter(state, ["groups"])(row)
     return ok(state.clock, data, "Contact updated successfully")
 
@@ -186,6 +189,7 @@ async def update_contact(state: State, request: web.Request) -> web.Response:
 async def delete_contact(state: State, request: web.Request) -> web.Response:
     row = row_or_404(state.contacts, path_int(request), _NOT_FOUND)
     state.delete_contact(row["id"])
+    state.webhooks.resource("contact", "deleted", row)
     return ok(state.clock, None, "Contact deleted successfully")
 
 
@@ -259,6 +263,8 @@ async def batch_create_contacts(state: State, request: web.Request) -> web.Respo
                 fields[key] = int(fields[key])
         created.append(state.new_contact(fields))
 
+    for row in created:  # batch creates fire model events; batch deletes do not (§13)
+        state.webhooks.resource("contact", "created", row)
     data = {
         "success": True,
         "summary": summary(),

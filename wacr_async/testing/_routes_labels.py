@@ -95,6 +95,7 @@ class Label:
     async def create(self, state: State, request: web.Request) -> web.Response:
         fields = self._validate(state, await read_input(request), None)
         row = self.add(state, fields["name"], fields.get("color"))
+        state.webhooks.resource(self.noun, "created", row)
         return ok(state.clock, row, f"{self.noun.capitalize()} created successfully", status=201)
 
     async def get(self, state: State, request: web.Request) -> web.Response:
@@ -104,9 +105,11 @@ class Label:
         body = await read_input(request)
         row = self._row(state, request)
         fields = self._validate(state, body, row["id"])
+        previous = dict(row)
         row.update(fields)  # statuses: an omitted color becomes null, as on the server
         row["updated_at"] = state.clock.iso()
         self.rows(state).touch(row)
+        state.webhooks.resource(self.noun, "updated", row, previous=previous)
         return ok(state.clock, row, f"{self.noun.capitalize()} updated successfully")
 
     async def delete(self, state: State, request: web.Request) -> web.Response:
@@ -121,6 +124,7 @@ class Label:
                     f"Cannot delete {self.noun}. It is being used by {used} contact(s).",
                 )
         self.rows(state).delete(row["id"])
+        state.webhooks.resource(self.noun, "deleted", row)
         return ok(state.clock, None, f"{self.noun.capitalize()} deleted successfully")
 
 

@@ -121,7 +121,9 @@ def resolve_contact(
     }
     if auto:
         fields.update({key: value for key, value in auto.items() if value is not None})
-    return state.new_contact(fields)
+    row = state.new_contact(fields)
+    state.webhooks.resource("contact", "created", row)
+    return row
 
 
 def preflight(state: State, contact: Row, digits: str, *, template: bool = False) -> None:
@@ -216,6 +218,7 @@ def deliver(
         at=state.clock.now(),
         payload=payload,
     )
+    state.webhooks.message_sent(row, digits=digits)
     return Delivery(row, chat, message_id, contact, digits)
 
 

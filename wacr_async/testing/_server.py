@@ -23,9 +23,10 @@ from ._pipeline import API_PREFIX, Access, build_app
 from ._ratelimit import ApiRateLimiter
 from ._routes import ROUTES, Route
 from ._routes_labels import GROUPS, SOURCES, STATUSES
-from ._state import Plan, State, new_wamid
+from ._state import Plan, State
 from ._table import Row
 from ._templates import make_template
+from ._webhooks import Webhooks, receive_message
 
 if TYPE_CHECKING:
     from wacr_async import Client
@@ -118,6 +119,7 @@ class Sandbox:
     async def close(self) -> None:
         """Stop serving and close every connection. Safe to call twice."""
         runner, self._runner = self._runner, None
+        await self.state.webhooks.aclose()
         if runner is not None:
             await runner.cleanup()
 
@@ -295,6 +297,7 @@ class Sandbox:
             sandbox.advance(11 * 60)   # a 10-minute OTP is now expired
         """
         self.clock.advance(seconds)
+        self.state.webhooks.tick()  # receipts now due go out
 
     def otp_code(self, phone: str, purpose: str | None = None) -> str | None:
         """The code last sent to ``phone`` (send-otp, resend, or an auto-generated template
@@ -394,28 +397,23 @@ class Sandbox:
         digits = digits_of(phone)
         return self.state.open_chat(digits, self.state.contact_by_phone("+" + digits))
 
-    def receive(self, phone: str, text: str, *, type: str = "text") -> Row:
+    def receive(self, phone: str, text: str, *, type: str = "text", name: str | None = None) -> Row:
         """Simulate an inbound WhatsApp message from ``phone``; returns the stored row.
 
         It is listed by ``GET /messages`` with ``direction`` ``"inbound"`` and status
-        ``"received"``.
+        ``"received"``, and sent to subscribed webhooks as ``whatsapp.message.received``
+        (``name``: the sender's WhatsApp profile name).
 
         Example::
 
             sandbox.receive("+15550001111", "STOP")
         """
-        digits = digits_of(phone)
-        chat = self.add_chat(phone)
-        return self.state.add_message(
-            chat,
-            type=type,
-            message=text,
-            direction="inbound",
-            message_id=new_wamid(),
-            status="received",
-            sender_id=digits,
-            is_read=False,
-        )
+        return receive_message(self.state, phone, text, type=type, name=name)
+
+    @property
+    def webhooks(self) -> Webhooks:
+        """Webhook subscriptions and deliveries: ``sandbox.webhooks.subscribe(url, secret=…)``."""
+        return self.state.webhooks
 
     def set_message_status(self, message_id: int, status: str) -> Row:
         """Change a stored message's status (e.g. ``"delivered"``, ``"read"``, ``"failed"``).
@@ -430,6 +428,7 @@ class Sandbox:
         row["status"] = status
         row["updated_at"] = self.clock.iso()
         self.state.messages.touch(row)
+        self.state.webhooks.status_changed(row, status)
         return row
 
     def opt_out(self, phone_or_id: str | int, opted_out: bool = True) -> Row:

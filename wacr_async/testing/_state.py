@@ -10,13 +10,16 @@ from __future__ import annotations
 import secrets
 import time as _time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._accounting import Ledger
 from ._clock import Clock, iso
 from ._envelope import ApiError
 from ._ratelimit import FixedWindow
 from ._table import Row, Table, UniqueIndex
+
+if TYPE_CHECKING:
+    from ._webhooks import Webhooks
 
 __all__ = ["CONTACT_FIELDS", "FEATURES", "Otp", "Plan", "State", "new_wamid"]
 
@@ -140,6 +143,9 @@ class State:
         self.remote_templates: list[Row] = []  # what POST /templates/sync pulls in
         self.template_seq = 0
         self.seed_seq = 0  # phone/email counter of seeded contacts
+        from ._webhooks import Webhooks  # here, not at the top: it imports this module
+
+        self.webhooks: Webhooks = Webhooks(self)  # events for subscribed URLs (REFERENCE §13)
 
     # -- contacts ---------------------------------------------------------------------------
 

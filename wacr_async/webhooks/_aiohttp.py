@@ -1,0 +1,45 @@
+"""The aiohttp.web adapter: read at most ``max_body_size`` bytes, answer what ``receive`` says."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+if TYPE_CHECKING:
+    from ._receiver import Receiver
+
+__all__ = ["handle"]
+
+_TOO_LARGE = b'{"error":"the body is larger than this receiver accepts"}'
+
+
+async def handle(receiver: Receiver, request: web.Request) -> web.StreamResponse:
+    """Answer one webhook request with ``receiver`` (``Receiver.aiohttp_handler`` calls this)."""
+    limit = receiver.max_body_size
+    length = request.content_length
+    if length is not None and length > limit:
+        return _reply(413, _TOO_LARGE)  # refused from the header alone: nothing read
+    body = await _read(request, limit)
+    if body is None:
+        return _reply(413, _TOO_LARGE)
+    reply = await receiver.receive(body, request.headers)
+    return _reply(reply.status, reply.body)
+
+
+async def _read(request: web.Request, limit: int) -> bytes | None:
+    """The body, or None as soon as it passes ``limit`` (the rest is never read)."""
+    # Not request.read(): that is bound by the application's client_max_size, not ours.
+    stream = request.content
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := await stream.readany():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def _reply(status: int, body: bytes) -> web.Response:
+    return web.Response(status=status, body=body, content_type="application/json")
