@@ -20,6 +20,7 @@ from ._cli._account import account_command
 from ._cli._app import root
 from ._cli._contacts import contacts_group
 from ._cli._demo import demo_command
+from ._cli._jobs import jobs_group
 from ._cli._messages import messages_group
 from ._cli._sandbox import sandbox_command
 from ._cli._send import send_group
@@ -31,6 +32,7 @@ for _command in (
     account_command,
     contacts_group,
     demo_command,
+    jobs_group,
     messages_group,
     sandbox_command,
     send_group,

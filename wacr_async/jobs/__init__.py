@@ -17,11 +17,12 @@ Example::
 
 from ._journal import JobStoppedError, PostgresJournal
 from ._pacer import SharedPacer
-from ._queue import JobQueue
+from ._queue import JobOutcome, JobQueue
 from ._report import JobReport
 from ._worker import Worker
 
 __all__ = [
+    "JobOutcome",
     "JobQueue",
     "JobReport",
     "JobStoppedError",

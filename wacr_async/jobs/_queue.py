@@ -15,6 +15,7 @@ from collections.abc import AsyncIterable, AsyncIterator, Iterable
 from types import TracebackType
 from typing import Any
 
+import attrs
 import procrastinate
 from psycopg.types.json import Jsonb
 
@@ -25,7 +26,7 @@ from ._db import Pool, open_pool
 from ._report import JobReport, namespace_of, read_report
 from ._schema import NOTIFY_CHANNEL, migrate
 
-__all__ = ["JobQueue", "end_job"]
+__all__ = ["JobOutcome", "JobQueue", "end_job"]
 
 _STOP_SQL = """
 UPDATE wacr_jobs SET state = %s, reason = coalesce(reason, %s), updated_at = clock_timestamp()
@@ -37,6 +38,28 @@ UPDATE wacr_journal SET status = 'unknown', prior = NULL, updated_at = clock_tim
        error = %s
 WHERE namespace = %s AND status = 'in_flight' AND idx >= %s AND idx < %s
 """
+
+_OUTCOMES_SQL = """
+SELECT s.idx, s.key, s.spec->>'phone', j.status, j.idx, j.result->>'message_id',
+       j.error->>'message'
+FROM wacr_job_specs s
+LEFT JOIN wacr_journal j ON j.namespace = %s AND j.key = s.key
+WHERE s.job_id = %s AND s.idx > %s
+ORDER BY s.idx
+LIMIT %s
+"""
+
+
+@attrs.frozen(kw_only=True)
+class JobOutcome:
+    """One item of a job as the journal knows it (``status`` as in :class:`JobReport`)."""
+
+    index: int
+    key: str
+    phone: str
+    status: str
+    message_id: str | None
+    error: str | None
 
 
 class JobQueue:
@@ -255,6 +278,37 @@ class JobQueue:
             await app.job_manager.retry_job_by_id_async(task.id, retry_at=now)
             requeued += 1
         return requeued
+
+    async def outcomes(self, job: int, *, page_size: int = 1000) -> AsyncIterator[JobOutcome]:
+        """One :class:`JobOutcome` per item of ``job``, in input order, a page at a time.
+
+        Example::
+
+            async for item in queue.outcomes(job):
+                if item.status != "sent":
+                    print(item.index, item.phone, item.status, item.error)
+        """
+        after = -1
+        while True:
+            async with self.pool.connection() as conn:
+                cur = await conn.execute(_OUTCOMES_SQL, (namespace_of(job), job, after, page_size))
+                rows = await cur.fetchall()
+            for index, key, phone, status, owner, message_id, error in rows:
+                if status is None:
+                    status = "not_attempted"
+                elif owner != index and status == "sent":
+                    status = "skipped"  # the same key earlier in the job was sent
+                yield JobOutcome(
+                    index=int(index),
+                    key=key,
+                    phone=phone or "",
+                    status=status,
+                    message_id=message_id,
+                    error=error,
+                )
+            if len(rows) < page_size:
+                return
+            after = int(rows[-1][0])
 
     async def wait(self, job: int, *, poll: float = 0.5) -> JobReport:
         """Wait until the job is done (finished, or stopped with no send left on the wire).
