@@ -19,7 +19,6 @@ import contextlib
 from collections.abc import AsyncIterator, Collection, Mapping
 from typing import Any, Literal
 
-import attrs
 from psycopg.types.json import Jsonb
 
 from .._journal import EntryStatus, JournalEntry
@@ -30,7 +29,6 @@ __all__ = ["JobStoppedError", "PostgresJournal"]
 
 # Commands applied in one transaction at most; more wait for the next one.
 _MAX_GROUP = 2048
-_HAS_FINGERPRINT = "fingerprint" in attrs.fields_dict(JournalEntry)
 
 
 class JobStoppedError(JournalError):
@@ -385,17 +383,15 @@ class PostgresJournal:
 
     def _entry(self, row: tuple[Any, ...]) -> JournalEntry:
         key, status, run, idx, fingerprint, result, error = row
-        fields: dict[str, Any] = {
-            "key": key,
-            "status": status,
-            "run": run,
-            "index": int(idx) - self._offset,
-            "result": result,
-            "error": error,
-        }
-        if _HAS_FINGERPRINT:
-            fields["fingerprint"] = fingerprint
-        return JournalEntry(**fields)
+        return JournalEntry(
+            key=key,
+            status=status,
+            run=run,
+            index=int(idx) - self._offset,
+            fingerprint=fingerprint,
+            result=result,
+            error=error,
+        )
 
 
 def _json(value: Mapping[str, Any] | None) -> Jsonb | None:

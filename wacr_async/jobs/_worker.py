@@ -135,8 +135,9 @@ class Worker:
         journal = PostgresJournal(
             pool=pool, namespace=namespace_of(job), job_id=job, index_offset=first
         )
+        # A key given twice in one job with other content: the first one counts.
         run = self._client.batch.send_messages(
-            specs, concurrency=self._concurrency, journal=journal, keep=0
+            specs, concurrency=self._concurrency, journal=journal, keep=0, on_mismatch="skip"
         )
         runs = self._runs.setdefault(job, set())
         runs.add(run)
