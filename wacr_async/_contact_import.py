@@ -1,12 +1,14 @@
 """The engine of ``client.batch.create_contacts``: rows in, chunks of ``POST /contacts/batch``
 out, one :class:`ImportEntry` per row back.
 
-Rows are read lazily and checked locally first (the documented field rules; a row that
-fails them is reported and never sent). Phones are compared as digits within the import, so
-a phone that came earlier is reported as a duplicate without asking the server: the batch
-endpoint does not check rows against each other or (unless ``skip_duplicates``) against the
-account (REFERENCE §5). The server numbers a chunk's rows from 0; they are mapped back to
-the row numbers of the input here.
+Rows are read lazily and checked locally first (the documented field rules and the one phone
+rule, ``_validate.normalize_phone``; a row that fails them is reported and never sent, and a
+good phone is sent as ``+`` and its digits). Phones are compared as digits, against the rows
+read before and (with ``match_account``) against the phones the account already has, read
+once before the first chunk: the batch endpoint does not check rows against each other, and
+checks the account (only with ``skip_duplicates``) by the exact string (REFERENCE §5). The
+server numbers a chunk's rows from 0; they are mapped back to the row numbers of the input
+here.
 
 Creates are never retried: a chunk whose answer was lost reports each of its rows
 ``unknown``.
@@ -22,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from ._effects import effect_of
 from ._fanout import END, ItemReader
 from ._outcomes import ImportEntry, ImportReport, ImportStatus
+from ._validate import normalize_phone, phone_digits
 from .errors import ValidationError
 from .models.contacts import BatchCreateResult, Contact, NewContact
 from .resources.contacts import BatchRolledBackError, check_batch_row, row_body
@@ -37,7 +40,7 @@ Rows = Iterable[NewContact | Mapping[str, Any]] | AsyncIterable[NewContact | Map
 
 
 def _digits(phone: Any) -> str:
-    return "".join(ch for ch in str(phone) if ch.isdigit())
+    return phone_digits(str(phone))
 
 
 class _Import:
@@ -68,6 +71,15 @@ class _Import:
         self.entries: list[ImportEntry] = []
         # digits of a phone → the first row that had it
         self.phones: dict[str, int] = {}
+        # digits of a phone → the account's contact with it (read once, before sending)
+        self.account_phones: dict[str, int] = {}
+
+    async def read_account_phones(self) -> None:
+        """Remember the phones the account has (one GET per 100 contacts)."""
+        pager = self.client.contacts.list(per_page=100, sort="id")
+        async for contact in pager:
+            if contact.phone:
+                self.account_phones.setdefault(_digits(contact.phone), contact.id)
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -99,6 +111,8 @@ class _Import:
                 body = row_body(raw)
             except TypeError as exc:
                 raise ValidationError.for_field("row", str(exc)) from None
+            if body.get("phone") is not None:
+                body["phone"] = normalize_phone(body["phone"])
             check_batch_row(body)
         except ValidationError as exc:
             self._add(row, "failed", errors=exc.fields, error=exc)
@@ -106,17 +120,44 @@ class _Import:
                 self.stop(exc)
             return None
         phone = _digits(body["phone"])
+        existing = self.account_phones.get(phone)
+        if existing is not None:
+            self._duplicate(row, f"contact {existing} has it", contact_id=existing)
+            return None
         first = self.phones.setdefault(phone, row)
         if first != row:
-            if self.skip_duplicates:
-                self._add(row, "skipped", reason=f"Duplicate phone (same as row {first})")
-            else:
-                problem = f"This phone number already exists (row {first})"
-                self._add(row, "failed", errors={"phone": [problem]})
-                if not self.continue_on_error:
-                    self.stop(ValidationError.for_field("phone", problem))
+            self._duplicate(row, f"same as row {first}", duplicate_of=first)
             return None
         return body
+
+    def _duplicate(
+        self,
+        row: int,
+        which: str,
+        *,
+        duplicate_of: int | None = None,
+        contact_id: int | None = None,
+    ) -> None:
+        """Report ``row`` as a duplicate phone: skipped, or failed without skip_duplicates."""
+        if self.skip_duplicates:
+            self._add(
+                row,
+                "skipped",
+                reason=f"Duplicate phone ({which})",
+                duplicate_of=duplicate_of,
+                contact_id=contact_id,
+            )
+            return
+        problem = f"This phone number already exists ({which})"
+        self._add(
+            row,
+            "failed",
+            errors={"phone": [problem]},
+            duplicate_of=duplicate_of,
+            contact_id=contact_id,
+        )
+        if not self.continue_on_error:
+            self.stop(ValidationError.for_field("phone", problem))
 
     # -- sending ---------------------------------------------------------------------------
 
@@ -192,6 +233,7 @@ class _Import:
         reason: str | None = None,
         errors: Mapping[str, list[str]] | None = None,
         error: BaseException | None = None,
+        duplicate_of: int | None = None,
     ) -> None:
         self.entries.append(
             ImportEntry(
@@ -201,6 +243,7 @@ class _Import:
                 reason=reason,
                 errors=dict(errors or {}),
                 error=error,
+                duplicate_of=duplicate_of,
             )
         )
 
@@ -252,6 +295,7 @@ async def import_contacts(
     skip_duplicates: bool,
     continue_on_error: bool,
     stop_on: tuple[type[BaseException], ...],
+    match_account: bool = True,
 ) -> ImportReport:
     """Run a whole import; see ``BatchService.create_contacts``."""
     started = time.monotonic()
@@ -263,6 +307,13 @@ async def import_contacts(
         continue_on_error=continue_on_error,
         stop_on=stop_on,
     )
+    if match_account:
+        try:
+            await job.read_account_phones()
+        except Exception as exc:
+            # Nothing was sent: the import stops before its first row, as for a chunk.
+            job.stop(exc)
+            return job.report(time.monotonic() - started)
     async with asyncio.TaskGroup() as group:
         for _ in range(concurrency):
             group.create_task(job.work())

@@ -164,6 +164,8 @@ class ImportEntry:
     ``contact_id``; ``skipped`` rows a ``reason`` (a duplicate phone); ``failed`` rows the
     field ``errors`` (field → messages) and/or the ``error`` raised for their chunk;
     ``unknown`` rows belong to a chunk whose answer was lost (check before importing again).
+    A duplicate phone names the earlier input row with it (``duplicate_of``) or, when the
+    account has the phone, that contact (``contact_id``).
     """
 
     row: int
@@ -172,6 +174,7 @@ class ImportEntry:
     reason: str | None = None
     errors: Mapping[str, list[str]] = attrs.field(factory=dict)
     error: BaseException | None = None
+    duplicate_of: int | None = None
 
 
 @attrs.frozen(kw_only=True)

@@ -25,9 +25,16 @@ __all__ = [
     "check_phone",
     "check_positive_int",
     "check_required",
+    "normalize_phone",
+    "phone_digits",
 ]
 
 _PHONE_CHARS = re.compile(r"^[0-9+\-\s()]+$")
+# How a phone may be written: an optional leading +, then digits with the usual separators.
+_PHONE_WRITTEN = re.compile(r"^\+?[0-9\-\s().]+$")
+# E.164: a country code and number, 15 digits at most; the server wants at least 10 digits.
+PHONE_MIN_DIGITS = 10
+PHONE_MAX_DIGITS = 15
 _HEX_COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
 
 
@@ -77,6 +84,67 @@ def check_phone(field: str, value: str, *, min_length: int = 10, max_length: int
             field, f"{field} may contain only digits, +, -, spaces and parentheses (got {value!r})"
         )
     check_length(field, value, min_length, max_length)
+
+
+def phone_digits(value: str) -> str:
+    """The digits of a phone, in order: how phones are compared (``+1 (555) 000-1002`` and
+    ``15550001002`` are the same number).
+
+    Example::
+
+        phone_digits("+1 (555) 000-1002")   # "15550001002"
+    """
+    return "".join(ch for ch in value if "0" <= ch <= "9")
+
+
+def normalize_phone(value: str, field: str = "phone") -> str:
+    """The one phone rule of every send, spec, contact import and the CLI: an international
+    number (country code first) written with digits and optional ``+``, spaces, ``-``, ``.``
+    and parentheses, 10 to 15 digits; returned as ``+`` and its digits.
+
+    Raises a local :class:`~wacr_async.ValidationError` naming the problem (not a phone, a
+    national number starting with 0, too short, too long). The server cleans a phone the same
+    way (it keeps the digits), so a normalised phone reaches the same contact.
+
+    Example::
+
+        normalize_phone(" +1 (555) 000-1002 ")   # "+15550001002"
+        normalize_phone("15550001002")           # "+15550001002"
+        normalize_phone("+1555")                 # ValidationError: too short
+    """
+    if not isinstance(value, str):
+        raise ValidationError.for_field(
+            field, f"{field} must be text, not {type(value).__name__} (got {value!r})"
+        )
+    written = value.strip()
+    if not written:
+        raise ValidationError.for_field(field, f"{field} is required")
+    if not _PHONE_WRITTEN.match(written):
+        raise ValidationError.for_field(
+            field,
+            f"{field} is not a phone number: use digits with an optional leading + "
+            f"(got {written!r})",
+        )
+    digits = phone_digits(written)
+    if digits.startswith("0"):
+        raise ValidationError.for_field(
+            field,
+            f"{field} must start with the country code, not 0 (got {written!r}; "
+            "e.g. +44 7911 123456, not 07911 123456 or 0044…)",
+        )
+    if len(digits) < PHONE_MIN_DIGITS:
+        raise ValidationError.for_field(
+            field,
+            f"{field} is too short: {len(digits)} digits, at least {PHONE_MIN_DIGITS} with "
+            f"the country code (got {written!r})",
+        )
+    if len(digits) > PHONE_MAX_DIGITS:
+        raise ValidationError.for_field(
+            field,
+            f"{field} is too long: {len(digits)} digits, at most {PHONE_MAX_DIGITS} "
+            f"(got {written!r})",
+        )
+    return "+" + digits
 
 
 def check_length(field: str, value: str, minimum: int, maximum: int) -> None:

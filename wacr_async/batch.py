@@ -132,6 +132,7 @@ class BatchService(Resource):
         skip_duplicates: bool = True,
         continue_on_error: bool = True,
         stop_on: Iterable[type[BaseException]] = ACCOUNT_ERRORS,
+        match_account: bool = True,
     ) -> ImportReport:
         """Import contacts in chunks of ``POST /contacts/batch``; one report entry per row.
 
@@ -142,12 +143,15 @@ class BatchService(Resource):
         ``error``), ``unknown`` (the chunk's answer was lost; creates are never retried, so
         check before importing those rows again) or ``not_attempted`` (the import stopped).
 
-        Rows are checked locally first (required fields, lengths, type, email) and a row
-        that fails is reported without being sent. Phones are compared within the import as
-        digits; a phone that came earlier is ``skipped`` (with ``skip_duplicates``) or
-        ``failed``. With ``skip_duplicates`` the server also skips phones the account
-        already has; without it, some servers create a second contact with the same phone,
-        since batch rows are not checked against the account.
+        Rows are checked locally first (required fields, lengths, type, email, and the phone
+        rule of every send: 10 to 15 digits with the country code, sent as ``+`` and its
+        digits) and a row that fails is reported without being sent. Phones are compared as
+        digits (``15550001001`` is ``+1 555 000 1001``): a phone that came earlier, or that
+        the account has, is ``skipped`` (with ``skip_duplicates``) or ``failed``; the entry
+        names the earlier row (``duplicate_of``) or the contact (``contact_id``). The
+        account's phones are read once before the first chunk (one GET per 100 contacts);
+        ``match_account=False`` leaves the account check to the server, which compares the
+        exact text and only with ``skip_duplicates``.
 
         With ``continue_on_error=False`` the import stops at the first failing row: the
         server rolls back that row's chunk, and no further chunk is sent. Errors in
@@ -176,6 +180,7 @@ class BatchService(Resource):
             skip_duplicates=skip_duplicates,
             continue_on_error=continue_on_error,
             stop_on=_stop_on(stop_on),
+            match_account=match_account,
         )
 
     def send_messages(

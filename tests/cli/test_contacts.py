@@ -213,3 +213,41 @@ def test_import_empty_file(wacr: Invoke, tmp_path: Path) -> None:
     result = wacr("contacts", "import", str(path))
     assert result.exit_code == 1
     assert result.stderr == f"Error: {path} is empty: a CSV with a header row was expected\n"
+
+
+def test_import_checks_phones_and_names_duplicates_by_line(
+    wacr: Invoke, api: SandboxThread, tmp_path: Path
+) -> None:
+    old = api.call(
+        lambda sandbox: sandbox.add_contact(firstname="Old", lastname="C", phone="+15550001001")
+    )
+    path = tmp_path / "phones.csv"
+    path.write_text(
+        ",".join(HEADER)
+        + "\n"
+        + "Ann,A,not-a-phone,lead,1,1,\n"  # line 2: not a phone
+        + "Ben,B,+1555,lead,1,1,\n"  # line 3: too short
+        + 'Cat,C,"+1 (555) 000-1002",lead,1,1,\n'  # line 4: created as +15550001002
+        + "Dan,D,15550001001,lead,1,1,\n"  # line 5: the account has it
+        + "\n"
+        + "Eve,E,15550001002,lead,1,1,\n"  # line 7: same digits as line 4
+    )
+    report = tmp_path / "report.csv"
+    result = wacr("contacts", "import", str(path), "--report", str(report))
+    assert result.exit_code == 3, result.output
+    rows = {row["line"]: row for row in read_csv(report)}
+    assert [(line, row["status"]) for line, row in rows.items()] == [
+        ("2", "failed"),
+        ("3", "failed"),
+        ("4", "created"),
+        ("5", "skipped"),
+        ("7", "skipped"),
+    ]
+    assert "not a phone number" in rows["2"]["reason"]
+    assert "too short" in rows["3"]["reason"]
+    assert rows["5"]["contact_id"] == str(old["id"])
+    assert rows["5"]["reason"] == f"Duplicate phone (contact {old['id']} has it)"
+    assert rows["7"]["reason"] == "Duplicate phone (same as line 4)"
+    assert "line 2: failed: phone: phone is not a phone number" in result.stderr
+    phones = api.call(lambda sandbox: sorted(c["phone"] for c in sandbox.state.contacts))
+    assert phones == ["+15550001001", "+15550001002"]

@@ -173,7 +173,11 @@ async def test_send_text_counts_the_phone_as_the_server_does_trimmed(
         await wacr_client.messages.send_text("  123456789", "Hi")
 
     assert caught.value.local is True
-    assert caught.value.fields == {"phone": ["phone must be at least 10 characters (got 9)"]}
+    assert caught.value.fields == {
+        "phone": [
+            "phone is too short: 9 digits, at least 10 with the country code (got '123456789')"
+        ]
+    }
     assert wacr_sandbox.hits["POST /messages/text"] == 0
 
 

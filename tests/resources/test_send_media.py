@@ -237,7 +237,7 @@ async def test_send_media_shared_send_errors(
         ({"media_type": "image"}, "media_url"),
         ({"url": "https://x.example/a.png", "file": b"png"}, "media_url"),
         ({"phone": "123456789", "url": "https://x.example/a.png"}, "phone"),
-        ({"phone": "+155500011112223", "url": "https://x.example/a.png"}, "phone"),
+        ({"phone": "+1555000111122234", "url": "https://x.example/a.png"}, "phone"),
         ({"url": "https://x.example/a.png", "caption": "c" * 1025}, "caption"),
         ({"url": "https://x.example/a.png", "filename": "f" * 256}, "filename"),
         ({"url": "https://x.example/a.png", "contact_id": 0}, "contact_id"),

@@ -9,11 +9,10 @@ from .._transport import FilePart, FormField
 from .._validate import (
     check_choice,
     check_count,
-    check_length,
     check_max_length,
-    check_phone,
     check_positive_int,
     check_required,
+    normalize_phone,
 )
 from .._watch import watch_messages
 from ..errors import UnprocessableEntityError, ValidationError
@@ -90,7 +89,7 @@ class MessagesService(Resource):
             sent = await client.messages.send_text("+15550001111", "Hi @{contact_first_name}")
             print(sent.message_id)
         """
-        check_phone("phone", phone)
+        phone = normalize_phone(phone)
         check_required("message", message)
         check_max_length("message", message, 4096)
         _check_contact_id(contact_id)
@@ -134,7 +133,7 @@ class MessagesService(Resource):
                 header_image=Path("banner.png"),
             )
         """
-        check_required("phone", phone)
+        phone = normalize_phone(phone)
         check_required("template_name", template_name)
         check_required("language", language)
         check_max_length("language", language, 10)
@@ -217,8 +216,11 @@ class MessagesService(Resource):
                 "+15550001111", "document", file=Path("invoice.pdf"), caption="Your invoice"
             )
         """
-        # Send Media documents only the length (10 to 15), no character rule.
-        check_length("phone", phone, 10, 15)
+        # Send Media takes at most 15 characters: a 15-digit number goes without its +
+        # (the server reads the digits either way).
+        phone = normalize_phone(phone)
+        if len(phone) > 15:
+            phone = phone[1:]
         check_required("media_type", media_type)
         check_choice("media_type", media_type, MEDIA_RULES)
         media_type = media_type.strip()  # the server trims it; so must the rule lookup
@@ -295,7 +297,7 @@ class MessagesService(Resource):
                 buttons=[wacr.Button("yes", "Yes"), wacr.Button("no", "No")],
             )
         """
-        check_required("phone", phone)
+        phone = normalize_phone(phone)
         check_required("body_text", body_text)
         check_max_length("body_text", body_text, 1024)
         check_max_length("header_text", header_text, 60)
