@@ -109,7 +109,7 @@ from .models.templates import SyncResult, Template
 from .pagination import AsyncPager, Page
 
 if TYPE_CHECKING:
-    from . import testing
+    from . import testing, webhooks
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -222,11 +222,12 @@ __all__ = [
     "ne",
     "not_in",
     "testing",
+    "webhooks",
 ]
 
 
 def __getattr__(name: str) -> Any:
-    # The sandbox pulls in aiohttp.web; load it only when someone asks for it.
-    if name == "testing":
-        return importlib.import_module(".testing", __name__)
+    # Both pull in aiohttp.web; load them only when someone asks for them.
+    if name in ("testing", "webhooks"):
+        return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
