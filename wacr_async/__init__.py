@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._client import Client
 from ._config import DEFAULT_BASE_URL, Timeout
+from ._pacing import RateLimiter
 from ._ratelimit import RateLimitState
 from ._version import __version__
 from ._watch import MessageWatch
@@ -178,6 +179,7 @@ __all__ = [
     "RateLimitError",
     "RedirectError",
     "RateLimitState",
+    "RateLimiter",
     "ResourceConflictError",
     "Row",
     "SQLiteJournal",

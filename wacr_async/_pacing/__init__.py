@@ -1,0 +1,70 @@
+"""Pacing: when may each request leave, given the token's rate limit and the call's priority.
+
+One seam, :class:`RateLimiter` (``protocol``), and one small class per mode, all built on the
+shared waiting room in ``gate`` (priority queues, one timer, deadlines, the shared 429
+cooldown). The only clock is the running loop's ``time()``.
+
+:class:`AutoLimiter` — ``rate_limit="auto"``: follows the ``X-RateLimit-*`` headers::
+
+    limiter = AutoLimiter()
+    permit = await limiter.acquire(limiter.lane(), deadline=loop.time() + 30)
+    hit = await limiter.record(permit, status=response.status, headers=response.headers)
+
+:class:`FixedLimiter` — ``rate_limit=<calls per minute>``: evenly spaced::
+
+    limiter = FixedLimiter(per_minute=60)
+    permit = await limiter.acquire(limiter.lane())
+
+:class:`NoLimiter` — ``rate_limit="off"``: no pacing, but a token-wide 429 still holds all::
+
+    limiter = NoLimiter()
+    permit = await limiter.acquire(limiter.lane())
+    limiter.release(permit)                      # it never left: nothing counted
+
+Priority and share (lanes)::
+
+    web = limiter.lane(priority="high")          # served before any queued normal/low work
+    bulk = limiter.lane(priority="low", share=0.8)  # spaced evenly at 80% of the token's rate
+
+Low-priority lanes are spaced evenly through the window instead of spending it in a burst,
+so a high-priority call almost always finds a free slot at once, while a bulk job alone
+still gets the whole rate (``share=None``). ``benchmarks/priority.py`` measures both.
+"""
+
+from __future__ import annotations
+
+from .._config import RateLimitMode
+from .auto import AutoLimiter
+from .fixed import FixedLimiter
+from .gate import Gate
+from .headers import MAX_SHARED_WAIT
+from .off import NoLimiter
+from .protocol import Lane, Permit, Priority, RateLimiter, RateLimitHit, RateLimitState
+
+__all__ = [
+    "MAX_SHARED_WAIT",
+    "AutoLimiter",
+    "FixedLimiter",
+    "Lane",
+    "NoLimiter",
+    "Permit",
+    "Priority",
+    "RateLimitHit",
+    "RateLimitState",
+    "RateLimiter",
+    "limiter_for",
+]
+
+
+def limiter_for(mode: RateLimitMode) -> Gate:
+    """The limiter a client builds for ``rate_limit=mode``: "auto", "off" or calls per minute.
+
+    Example::
+
+        limiter = limiter_for(config.rate_limit)     # AutoLimiter() for "auto"
+    """
+    if mode == "auto":
+        return AutoLimiter()
+    if mode == "off":
+        return NoLimiter()
+    return FixedLimiter(mode)

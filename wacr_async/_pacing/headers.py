@@ -1,0 +1,135 @@
+"""The edge where answers come in: ``X-RateLimit-*`` headers read into one plain value.
+
+This is the only place that sees the wall clock: an ``X-RateLimit-Reset`` (a Unix time) is
+turned into loop time here, once, so everything behind it runs on the loop's clock alone.
+Both functions are pure.
+
+Example::
+
+    reading = read_headers(response.headers, status=200, now=loop.time(), wall=time.time())
+    if reading.limit is not None:
+        print(reading.remaining, "of", reading.limit, "left")
+"""
+
+from __future__ import annotations
+
+import email.utils
+import math
+from collections.abc import Mapping
+
+import attrs
+
+__all__ = ["MAX_SHARED_WAIT", "Reading", "judge_429", "read_headers"]
+
+# A token-wide 429 asking for longer than this is the caller's to decide, not a reason to
+# freeze every request of the client (the retry loop gives up on such waits too).
+MAX_SHARED_WAIT = 90.0
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class Reading:
+    """What one answer said about the token's limit; times are in loop time."""
+
+    limit: int | None = None
+    remaining: int | None = None
+    unlimited: bool = False
+    # A success with no limit header at all: the token is not being limited.
+    unpaced: bool = False
+    window: float | None = None
+    # The window length read from ``Date`` when no window header came: a guess, used only
+    # while nothing better is known.
+    window_guess: float | None = None
+    reset: float | None = None
+
+
+def read_headers(
+    headers: Mapping[str, str], *, status: int | None, now: float, wall: float
+) -> Reading:
+    """Read the rate-limit headers of one answer; ``now`` is loop time, ``wall`` Unix time."""
+    limit_raw = _header(headers, "X-RateLimit-Limit")
+    remaining_raw = _header(headers, "X-RateLimit-Remaining")
+    reset_wall = _as_wall(_number(_header(headers, "X-RateLimit-Reset")), wall)
+    reset = None if reset_wall is None else now + (reset_wall - wall)
+    window = _number(_header(headers, "X-RateLimit-Window"))
+    if window is not None and window <= 0:
+        window = None
+    guess = _window_from_date(headers, reset_wall, status) if window is None else None
+    if _is_unlimited(limit_raw) or _is_unlimited(remaining_raw):
+        # A whitelisted caller: the server does not count its requests.
+        return Reading(unlimited=True, window=window, window_guess=guess, reset=reset)
+    limit = _number(limit_raw)
+    count = _number(remaining_raw)
+    return Reading(
+        limit=None if limit is None else int(limit),
+        remaining=None if count is None else int(count),
+        unpaced=limit_raw is None and status is not None and 200 <= status < 300,
+        window=window,
+        window_guess=guess,
+        reset=reset,
+    )
+
+
+def judge_429(reading: Reading, retry_after: float | None, now: float) -> tuple[float | None, bool]:
+    """How long a 429 asks to wait, and whether that wait holds the whole token.
+
+    Only ``X-RateLimit-Remaining: 0`` says the token's window is spent. With budget left, or
+    without the header, the 429 came from a narrower limit (an OTP limit per phone), which
+    holds only its own call.
+    """
+    wait = retry_after
+    spent = reading.remaining is not None and reading.remaining <= 0
+    if wait is None and reading.reset is not None and (reading.remaining is None or spent):
+        # X-RateLimit-Reset times the token's window, not a narrower limit's.
+        wait = max(0.0, reading.reset - now)
+    shared = spent and wait is not None and wait <= MAX_SHARED_WAIT
+    return wait, shared
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    value = headers.get(name)
+    if value is None and not hasattr(headers, "getall"):
+        # A plain dict: look the name up case-insensitively (aiohttp's headers already are).
+        lowered = name.lower()
+        for key, candidate in headers.items():
+            if key.lower() == lowered:
+                return candidate
+    return value
+
+
+def _number(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        number = float(value.strip())
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None  # NaN and infinities are no numbers
+
+
+def _is_unlimited(value: str | None) -> bool:
+    return value is not None and value.strip().lower() == "unlimited"
+
+
+def _as_wall(reset: float | None, wall: float) -> float | None:
+    # Servers send a Unix time; a small number can only mean "seconds from now".
+    if reset is None:
+        return None
+    return reset if reset > 1e9 else wall + reset
+
+
+def _window_from_date(
+    headers: Mapping[str, str], reset_wall: float | None, status: int | None
+) -> float | None:
+    if reset_wall is None or status is None or status >= 400:
+        return None
+    # No window header: a success's reset is the server's "now + window", and its Date
+    # header is the server's "now".
+    date = _header(headers, "Date")
+    try:
+        parsed = email.utils.parsedate_to_datetime(date) if date else None
+    except (TypeError, ValueError):
+        return None  # a Date header that is no date says nothing about the window
+    if parsed is None:
+        return None
+    length = reset_wall - parsed.timestamp()
+    return length if 0 < length <= 3600 else None
