@@ -9,9 +9,9 @@ Needs the ``cli`` extra (click and rich)::
 
 Importing this module without click and rich raises an ImportError that says to install the
 extra. Commands: ``account``, ``contacts export``, ``contacts import``, ``send text``,
-``send template``, ``messages tail``, ``sandbox``, ``demo``. Errors print one line and set a
-non-zero exit status (1 error, 2 usage, 3 a job that did not get everything through, 130
-interrupted).
+``send template``, ``messages tail``, ``sandbox``, ``demo``, ``webhooks listen``,
+``webhooks verify``. Errors print one line and set a non-zero exit status (1 error, 2 usage,
+3 a job that did not get everything through, 130 interrupted).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from ._cli._jobs import jobs_group
 from ._cli._messages import messages_group
 from ._cli._sandbox import sandbox_command
 from ._cli._send import send_group
+from ._cli._webhooks import webhooks_group
 
 __all__ = ["cli", "main"]
 
@@ -36,6 +37,7 @@ for _command in (
     messages_group,
     sandbox_command,
     send_group,
+    webhooks_group,
 ):
     cli.add_command(_command)
 

@@ -32,6 +32,8 @@ async def serve(
     seed_contacts: int,
     rate_limit: int | None,
     no_whatsapp: bool,
+    webhook: str | None = None,
+    webhook_secret: str | None = None,
 ) -> int:
     from ..testing.__main__ import serve as serve_sandbox
 
@@ -43,6 +45,8 @@ async def serve(
         rate_limit=rate_limit,
         whatsapp_configured=not no_whatsapp,
         notes=_notes,
+        webhook=webhook,
+        webhook_secret=webhook_secret,
     )
     click.echo("WA.cr sandbox stopped.")
     return 0
@@ -82,6 +86,8 @@ async def serve(
     is_flag=True,
     help="Act as if WhatsApp is not configured (sends answer 422).",
 )
+@click.option("--webhook", metavar="URL", help="Send webhook events (signed) to this URL.")
+@click.option("--webhook-secret", metavar="SECRET", help="Sign the webhooks with this secret.")
 def sandbox_command(
     host: str,
     port: int,
@@ -89,11 +95,14 @@ def sandbox_command(
     seed_contacts: int,
     rate_limit: int | None,
     no_whatsapp: bool,
+    webhook: str | None,
+    webhook_secret: str | None,
 ) -> None:
     """Serve the in-memory WA.cr API on this machine until Ctrl-C.
 
     Same routes, envelopes, validation, errors and rate limits as the real API; data lives
-    in memory. Point any client at it with WACR_BASE_URL and WACR_TOKEN.
+    in memory. Point any client at it with WACR_BASE_URL and WACR_TOKEN. With --webhook,
+    changes, sends and inbound messages (POST /__sandbox/inbound) are sent there as webhooks.
     """
     run(
         serve,
@@ -103,4 +112,6 @@ def sandbox_command(
         seed_contacts=seed_contacts,
         rate_limit=rate_limit,
         no_whatsapp=no_whatsapp,
+        webhook=webhook,
+        webhook_secret=webhook_secret,
     )

@@ -6,6 +6,8 @@ Example::
     curl -H 'Authorization: Bearer wm_sandbox' http://127.0.0.1:8080/api/v2/account
 
 ``--port 0`` picks a free port; the first line printed always carries the base URL.
+``--webhook URL --webhook-secret S`` sends signed webhook events to URL; ``POST
+/__sandbox/inbound`` with ``{"phone": …, "text": …}`` then plays an inbound message.
 """
 
 from __future__ import annotations
@@ -44,6 +46,8 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
         metavar="CALLS",
         help="per-token limit per 60 s window (default: off)",
     )
+    parser.add_argument("--webhook", metavar="URL", help="send webhook events to URL")
+    parser.add_argument("--webhook-secret", metavar="SECRET", help="sign webhooks with SECRET")
     parser.add_argument(
         "--no-whatsapp",
         action="store_true",
@@ -61,6 +65,8 @@ async def serve(
     rate_limit: int | None = None,
     whatsapp_configured: bool = True,
     notes: Callable[[Sandbox], Iterable[str]] = lambda sandbox: (),
+    webhook: str | None = None,
+    webhook_secret: str | None = None,
 ) -> None:
     """Serve a sandbox until SIGINT or SIGTERM.
 
@@ -76,6 +82,8 @@ async def serve(
     )
     if seed_contacts:
         sandbox.seed_contacts(seed_contacts)
+    if webhook:
+        sandbox.webhooks.subscribe(webhook, secret=webhook_secret)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -83,6 +91,9 @@ async def serve(
             loop.add_signal_handler(sig, stop.set)
     async with sandbox:
         print(f"WA.cr sandbox serving {sandbox.url} (token: {sandbox.token})", flush=True)
+        if webhook:
+            inbound = sandbox.url.rsplit("/api/", 1)[0] + "/__sandbox/inbound"
+            print(f"Webhooks to {webhook}; inject a message: POST {inbound}", flush=True)
         for line in notes(sandbox):
             print(line, flush=True)
         await stop.wait()
@@ -96,6 +107,8 @@ async def _serve(args: argparse.Namespace) -> None:
         seed_contacts=args.seed_contacts,
         rate_limit=args.rate_limit,
         whatsapp_configured=not args.no_whatsapp,
+        webhook=args.webhook,
+        webhook_secret=args.webhook_secret,
     )
     print("WA.cr sandbox stopped", flush=True)
 

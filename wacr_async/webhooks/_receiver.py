@@ -44,10 +44,12 @@ H = TypeVar("H", bound=Handler)
 
 @attrs.frozen
 class Reply:
-    """What to answer the server: an HTTP status and a small JSON body."""
+    """What to answer the server: an HTTP status, a small JSON body, and whether the event
+    was a repeat (acknowledged, not dispatched)."""
 
     status: int
     body: bytes
+    duplicate: bool = False
 
     @classmethod
     def of(cls, status: int, message: str) -> Reply:
@@ -57,7 +59,7 @@ class Reply:
 
 
 _OK = Reply(200, b'{"ok":true}')
-_DUPLICATE = Reply(200, b'{"ok":true,"duplicate":true}')
+_DUPLICATE = Reply(200, b'{"ok":true,"duplicate":true}', duplicate=True)
 
 
 class Receiver:
