@@ -52,9 +52,12 @@ SELECT key, status, run, idx, fingerprint, result, error FROM wacr_journal
 WHERE namespace = %s AND key = ANY(%s::text[])
 """
 _SETTLE_SQL = """
-UPDATE wacr_journal SET status = %s, result = %s, error = %s, prior = NULL,
-       updated_at = clock_timestamp()
-WHERE namespace = %s AND key = %s AND run = %s AND idx = %s
+UPDATE wacr_journal j
+SET status = u.status, result = u.result, error = u.error, prior = NULL,
+    updated_at = clock_timestamp()
+FROM unnest(%(keys)s::text[], %(runs)s::text[], %(idxs)s::bigint[], %(statuses)s::text[],
+            %(results)s::jsonb[], %(errors)s::jsonb[]) AS u(key, run, idx, status, result, error)
+WHERE j.namespace = %(ns)s AND j.key = u.key AND j.run = u.run AND j.idx = u.idx
 """
 _RELEASE_NEW_SQL = """
 DELETE FROM wacr_journal
@@ -300,15 +303,7 @@ class PostgresJournal:
                 end += 1
             run = ops[start:end]
             if kind == "settle":
-                async with conn.cursor() as cur:
-                    await cur.executemany(
-                        _SETTLE_SQL,
-                        [
-                            (op[4], _json(op[5]), _json(op[6]), self.namespace, *op[1:4])
-                            for op in run
-                            if op[0] == "settle"
-                        ],
-                    )
+                await self._settle_all(conn, [op for op in run if op[0] == "settle"])
             elif kind == "release":
                 params = [(self.namespace, *op[1:4]) for op in run if op[0] == "release"]
                 async with conn.cursor() as cur:
@@ -326,6 +321,24 @@ class PostgresJournal:
             else:
                 replies.extend((op[1], None, None) for op in run if op[0] == "flush")
             start = end
+
+    async def _settle_all(self, conn: psycopg.AsyncConnection[Any], settles: list[_Settle]) -> None:
+        # One statement for the group; a row may be updated once per statement, so an attempt
+        # settled twice in one group keeps its last outcome.
+        last = {(op[1], op[2], op[3]): op for op in settles}
+        ops = list(last.values())
+        await conn.execute(
+            _SETTLE_SQL,
+            {
+                "ns": self.namespace,
+                "keys": [op[1] for op in ops],
+                "runs": [op[2] for op in ops],
+                "idxs": [op[3] for op in ops],
+                "statuses": [op[4] for op in ops],
+                "results": [_json(op[5]) for op in ops],
+                "errors": [_json(op[6]) for op in ops],
+            },
+        )
 
     async def _gate(self, conn: psycopg.AsyncConnection[Any]) -> bool:
         if self._job_id is None:
