@@ -11,6 +11,7 @@ import pytest
 
 import wacr_async as wacr
 from wacr_async import jobs
+from wacr_async._pacing import RateLimiter
 from wacr_async.jobs._db import open_pool
 
 URL = "http://127.0.0.1:9/api/v2"
@@ -106,3 +107,7 @@ async def test_the_limit_one_process_learns_paces_the_others(pg_dsn: str) -> Non
     finally:
         await learner.aclose()
         await follower.aclose()
+
+
+def test_the_shared_pacer_is_a_rate_limiter() -> None:
+    assert isinstance(jobs.SharedPacer("dbname=unused", TOKEN, base_url=URL), RateLimiter)

@@ -18,12 +18,9 @@ import math
 import time
 from collections.abc import Mapping
 
-import attrs
-
 from .. import _config
-from .._ratelimit import RateLimitHit, RateLimitState
-from .._retry import RATE_LIMIT_MAX_WAIT
-from ..errors import RateLimitError
+from .._pacing import MAX_SHARED_WAIT, Lane, Permit, Priority, RateLimitHit, RateLimitState
+from .._pacing.gate import too_long
 from ._db import Pool, open_pool
 
 __all__ = ["SharedPacer"]
@@ -71,23 +68,6 @@ SET cooldown_until = greatest(cooldown_until, clock_timestamp() + make_interval(
 WHERE base_url = %s AND token_sha256 = %s
 RETURNING extract(epoch FROM cooldown_until - clock_timestamp())::float8
 """
-
-
-@attrs.frozen(slots=True)
-class SharedLane:
-    """A lane of the shared pacer (priority and share are kept for the caller's view; every
-    lane takes its slots from the same row)."""
-
-    priority: str = "normal"
-    share: float | None = None
-
-
-@attrs.frozen(slots=True)
-class SharedPermit:
-    """Permission for one request, reserved on the database clock."""
-
-    lane: SharedLane
-    granted_at: float
 
 
 class SharedPacer:
@@ -152,10 +132,13 @@ class SharedPacer:
             cooling_down_until=cooling,
         )
 
-    def lane(self, *, priority: str = "normal", share: float | None = None) -> SharedLane:
-        return SharedLane(priority, share)
+    def lane(self, *, priority: Priority = "normal", share: float | None = None) -> Lane:
+        """A lane for a client view or a batch run. Every lane takes its slots from the one
+        shared row, in the order they are asked for: priority and share order the calls of one
+        process, not the fleet."""
+        return Lane(priority=priority, share=share)
 
-    async def acquire(self, lane: SharedLane, *, deadline: float | None = None) -> SharedPermit:
+    async def acquire(self, lane: Lane, *, deadline: float | None = None) -> Permit:
         """Reserve the next shared slot and wait for it (on this loop's clock).
 
         With ``deadline`` (``loop.time()``), a slot further away raises ``RateLimitError``
@@ -179,25 +162,19 @@ class SharedPacer:
                 cur = await conn.execute(_WAIT_SQL, (self._url, self._token_hash))
                 waited = await cur.fetchone()
                 wait = float(waited[0]) if waited is not None else 0.0
-                error = RateLimitError(
-                    f"the shared rate limit of this token frees a slot in {wait:.2f}s, "
-                    "after this call's deadline",
-                    retry_after=wait,
-                )
-                error.status = None  # refused here: no request, so no status
-                _mark_shared(error)
+                error = too_long(wait)
                 raise error
         wait = float(row[0])
         if wait > 0:
             await asyncio.sleep(wait)
-        return SharedPermit(lane, loop.time())
+        return Permit(lane, granted_at=loop.time())
 
-    def release(self, permit: SharedPermit) -> None:
+    def release(self, permit: Permit) -> None:
         """The request never left. Its slot passed already; the next ones are not moved."""
 
     async def record(
         self,
-        permit: SharedPermit,
+        permit: Permit,
         *,
         status: int | None,
         headers: Mapping[str, str] | None,
@@ -213,7 +190,7 @@ class SharedPacer:
             if wait is None:
                 wait = _number(_header(headers, "Retry-After"))
             shared = remaining is not None and remaining <= 0 and wait is not None
-            if wait is None or not shared or wait > RATE_LIMIT_MAX_WAIT:
+            if wait is None or not shared or wait > MAX_SHARED_WAIT:
                 return RateLimitHit(wait, shared=False)
             await self._cool_down(wait + _COOLDOWN_MARGIN, 0)
             return RateLimitHit(wait, shared=True)
@@ -275,11 +252,6 @@ class SharedPacer:
             row = await cur.fetchone()
         if row is not None:
             self._cooldown_until = time.time() + float(row[0])
-
-
-def _mark_shared(error: RateLimitError) -> None:
-    # RateLimitError grows a `shared` flag with the pacing seam; set it where it exists.
-    setattr(error, "shared", True)  # noqa: B010
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:
