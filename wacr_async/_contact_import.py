@@ -16,14 +16,13 @@ Creates are never retried: a chunk whose answer was lost reports each of its row
 
 from __future__ import annotations
 
-import asyncio
 import time
-from collections.abc import AsyncIterable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ._effects import effect_of
-from ._fanout import END, ItemReader
 from ._outcomes import ImportEntry, ImportReport, ImportStatus
+from ._pool import END, ItemReader, WorkerPool
 from ._validate import normalize_phone, phone_digits
 from .errors import ValidationError
 from .models.contacts import BatchCreateResult, Contact, NewContact
@@ -62,7 +61,6 @@ class _Import:
         self.continue_on_error = continue_on_error
         self.stop_on = stop_on
         self.rows: ItemReader[Any] = ItemReader(rows)
-        self.read_lock = asyncio.Lock()
         self.next_row = 0
         self.exhausted = False
         self.stopping = False
@@ -86,22 +84,21 @@ class _Import:
     async def next_chunk(self) -> list[_Row]:
         """Up to ``chunk_size`` rows that passed the local checks (empty: nothing left)."""
         chunk: list[_Row] = []
-        async with self.read_lock:
-            while len(chunk) < self.chunk_size and not self.exhausted and not self.stopping:
-                try:
-                    raw = await self.rows.next()
-                except Exception as exc:
-                    self.raise_after = exc
-                    self.stop(exc)
-                    break
-                if raw is END:
-                    self.exhausted = True
-                    break
-                row = self.next_row
-                self.next_row += 1
-                body = self._checked(row, raw)
-                if body is not None:
-                    chunk.append((row, body))
+        while len(chunk) < self.chunk_size and not self.exhausted and not self.stopping:
+            try:
+                raw = await self.rows.next()
+            except Exception as exc:
+                self.raise_after = exc
+                self.stop(exc)
+                break
+            if raw is END:
+                self.exhausted = True
+                break
+            row = self.next_row
+            self.next_row += 1
+            body = self._checked(row, raw)
+            if body is not None:
+                chunk.append((row, body))
         return chunk
 
     def _checked(self, row: int, raw: Any) -> dict[str, Any] | None:
@@ -161,17 +158,21 @@ class _Import:
 
     # -- sending ---------------------------------------------------------------------------
 
-    async def work(self) -> None:
+    async def chunks(self) -> AsyncIterator[list[_Row]]:
+        """The checked rows, a chunk at a time, until the input ends or the import stops."""
         while not self.stopping:
             chunk = await self.next_chunk()
             if not chunk:
                 return
-            if self.stopping:
-                # The import stopped while this chunk was being read: it is not sent.
-                for row, _ in chunk:
-                    self._add(row, "not_attempted")
-                return
-            await self._send(chunk)
+            yield chunk
+
+    async def send_chunk(self, index: int, chunk: list[_Row]) -> None:
+        if self.stopping:
+            # The import stopped while this chunk was being read: it is not sent.
+            for row, _ in chunk:
+                self._add(row, "not_attempted")
+            return
+        await self._send(chunk)
 
     async def _send(self, chunk: list[_Row]) -> None:
         bodies = [body for _, body in chunk]
@@ -314,9 +315,19 @@ async def import_contacts(
             # Nothing was sent: the import stops before its first row, as for a chunk.
             job.stop(exc)
             return job.report(time.monotonic() - started)
-    async with asyncio.TaskGroup() as group:
-        for _ in range(concurrency):
-            group.create_task(job.work())
+    # The pool reads chunks (one reader, so no lock) only when a chunk can be sent at once.
+    pool = WorkerPool(ItemReader(job.chunks()), job.send_chunk, limit=concurrency)
+    try:
+        while True:
+            await pool.fill()
+            taken = await pool.next_done()
+            if taken is None:
+                break
+            _, task = taken
+            if not task.cancelled() and task.exception() is not None:
+                raise task.exception() or RuntimeError("a chunk failed")
+    finally:
+        await pool.aclose()
     if job.raise_after is not None:
         raise job.raise_after
     return job.report(time.monotonic() - started)

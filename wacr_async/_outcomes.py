@@ -34,8 +34,15 @@ __all__ = [
     "ImportEntry",
     "ImportReport",
     "ImportStatus",
+    "OUTCOME_TYPES",
+    "FailedOutcome",
+    "NotAttemptedOutcome",
     "Outcome",
     "Progress",
+    "SentOutcome",
+    "SkippedOutcome",
+    "UnknownOutcome",
+    "make_outcome",
     "SendReport",
     "SendStatus",
 ]
@@ -54,25 +61,109 @@ IMPORT_STATUSES: tuple[ImportStatus, ...] = (
 
 
 @attrs.frozen(kw_only=True, slots=True)
-class Outcome:
-    """What became of one item of ``client.batch.send_messages``.
-
-    ``index`` is the item's 0-based position in the input, ``key`` its journal key (the
-    spec's ``key``, or the hash of the spec when a journal is used; otherwise None).
-
-    Example::
-
-        async for outcome in client.batch.send_messages(specs):
-            if outcome.status == "failed":
-                print(outcome.index, outcome.spec.phone, outcome.error)
-    """
+class _OutcomeBase:
+    """What every outcome has: the item's 0-based ``index`` in the input, its journal ``key``
+    (the spec's ``key``, or the hash of the spec when a journal is used; otherwise None) and
+    the ``spec`` itself (None for an input item that was not a spec)."""
 
     index: int
     key: str | None
-    status: SendStatus
     spec: MessageSpec | None = attrs.field(default=None, repr=False)
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class SentOutcome(_OutcomeBase):
+    """The API accepted the send; ``result`` is its answer."""
+
+    status: Literal["sent"] = "sent"
+    result: SentMessage
+    error: None = None
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class SkippedOutcome(_OutcomeBase):
+    """Not sent by this run: an earlier run sent it (``result`` read back from the journal
+    when it has one), or the same key came earlier in this input."""
+
+    status: Literal["skipped"] = "skipped"
     result: SentMessage | None = None
+    error: None = None
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class FailedOutcome(_OutcomeBase):
+    """Refused by the API or by a local check (``error``); nothing was sent."""
+
+    status: Literal["failed"] = "failed"
+    result: None = None
+    error: BaseException
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class UnknownOutcome(_OutcomeBase):
+    """It may or may not have been sent (``error`` says why nobody can tell)."""
+
+    status: Literal["unknown"] = "unknown"
+    result: None = None
+    error: BaseException
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class NotAttemptedOutcome(_OutcomeBase):
+    """Read from the input but never sent: the run stopped first."""
+
+    status: Literal["not_attempted"] = "not_attempted"
+    result: None = None
     error: BaseException | None = None
+
+
+Outcome: TypeAlias = (
+    SentOutcome | SkippedOutcome | FailedOutcome | UnknownOutcome | NotAttemptedOutcome
+)
+"""What became of one item of ``client.batch.send_messages``: one class per status, so that
+a type checker narrows on ``status``.
+
+Example::
+
+    async for outcome in client.batch.send_messages(specs):
+        if outcome.status == "sent":
+            print(outcome.index, outcome.result.message_id)   # result is a SentMessage here
+        elif outcome.status in ("failed", "unknown"):
+            print(outcome.index, outcome.spec, outcome.error)
+"""
+
+OUTCOME_TYPES: tuple[type[Outcome], ...] = (
+    SentOutcome,
+    SkippedOutcome,
+    FailedOutcome,
+    UnknownOutcome,
+    NotAttemptedOutcome,
+)
+
+
+def make_outcome(
+    status: SendStatus,
+    *,
+    index: int,
+    key: str | None,
+    spec: MessageSpec | None,
+    result: SentMessage | None = None,
+    error: BaseException | None = None,
+) -> Outcome:
+    """The outcome of ``status`` (a ``sent`` without a result is a bug, and so is a ``failed``
+    or ``unknown`` without an error)."""
+    if status == "sent":
+        assert result is not None
+        return SentOutcome(index=index, key=key, spec=spec, result=result)
+    if status == "skipped":
+        return SkippedOutcome(index=index, key=key, spec=spec, result=result)
+    if status == "failed":
+        assert error is not None
+        return FailedOutcome(index=index, key=key, spec=spec, error=error)
+    if status == "unknown":
+        assert error is not None
+        return UnknownOutcome(index=index, key=key, spec=spec, error=error)
+    return NotAttemptedOutcome(index=index, key=key, spec=spec, error=error)
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -103,8 +194,10 @@ class SendReport:
     the first outcomes of each kind (up to ``keep`` of each, see ``send_messages``);
     ``omitted`` says how many more there were (the journal has them all).
 
-    A run that stopped early says why: ``stopped_by`` is the account-level error that stopped
-    it (see ``stop_on``), ``cancelled`` is True when it was cancelled. ``unread_from`` is the
+    A run that stopped early says why: ``stopped_by`` is the error that stopped it (an
+    account-level error, see ``stop_on``; the last of a streak of failures; ``KeyboardInterrupt``
+    for Ctrl-C) and ``stop_reason`` says it in words (``"20 items in a row failed with
+    TEMPLATE_NOT_FOUND"``); ``cancelled`` is True when it was cancelled. ``unread_from`` is the
     index of the first input item that was never read (None when the whole input was read):
     the input is not drained after a stop, so those items have no outcome — re-run the job
     with the same journal to send them.
@@ -125,6 +218,7 @@ class SendReport:
     not_attempted: tuple[Outcome, ...] = ()
     omitted: int = 0
     stopped_by: BaseException | None = None
+    stop_reason: str | None = None
     cancelled: bool = False
     unread_from: int | None = None
     elapsed: float = 0.0
@@ -147,7 +241,9 @@ class SendReport:
 
     def __str__(self) -> str:
         text = f"{_count_line(self.counts.items()) or 'nothing'} in {self.elapsed:.1f} s"
-        if self.stopped_by is not None:
+        if self.stop_reason is not None:
+            text += f"; stopped: {self.stop_reason}"
+        elif self.stopped_by is not None:
             text += f"; stopped by {type(self.stopped_by).__name__}: {self.stopped_by}"
         if self.cancelled:
             text += "; cancelled"

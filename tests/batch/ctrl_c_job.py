@@ -20,6 +20,7 @@ def specs(count: int) -> list[TextMessage]:
 async def main(url: str, token: str, journal: str, count: int, mode: str) -> None:
     async with wacr.Client(token=token, base_url=url) as client:
         run = client.batch.send_messages(specs(count), concurrency=8, journal=journal)
+        # The run takes SIGINT over while it goes: the first stops it, the second cancels it.
         print("started", flush=True)
         if mode == "bare":
             async for _ in run:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..batch import ACCOUNT_ERRORS
 from ..errors import JournalError
@@ -28,7 +28,7 @@ from ._schema import NOTIFY_CHANNEL
 
 if TYPE_CHECKING:
     from .._client import Client
-    from .._send_run import SendRun
+    from ..batch import SendRun
 
 __all__ = ["Worker"]
 
@@ -198,8 +198,4 @@ class Worker:
 
 
 def _stop_run(run: SendRun, job: int) -> None:
-    stop: Any = getattr(run, "stop", None)
-    if stop is not None:
-        stop()
-    else:  # a SendRun without the public stop(): the claim gate stops it at its next send
-        run._stop(JobStoppedError(f"job {job} is stopped: no new sends"))
+    run.stop()  # graceful: no new sends, those in flight finish and are recorded

@@ -1,12 +1,4 @@
-"""``client.batch``: bulk contact imports and bulk sends that are bounded, resumable and
-accountable, plus ``map`` for bounded fan-out of any other call.
-
-Every helper reads its input lazily (any iterable or async iterable, a generator of ten
-million rows included), keeps a bounded number of requests in flight on top of the
-client's own pacing and retry rules, and accounts for every input item. Nothing that may
-have taken effect is sent again: a send or create whose answer was lost is reported
-``unknown``, never retried.
-"""
+"""``client.batch``: the service object with ``create_contacts``, ``send_messages`` and ``map``."""
 
 from __future__ import annotations
 
@@ -21,36 +13,12 @@ from collections.abc import (
 )
 from typing import Any, Literal, TypeVar, overload
 
-from ._contact_import import import_contacts
-from ._fanout import bounded_map, check_count
-from ._journal import (
-    EntryStatus,
-    Journal,
-    JournalEntry,
-    JournalError,
-    JournalMismatchError,
-    SQLiteJournal,
-    fingerprint_of,
-)
-from ._outcomes import (
-    ImportEntry,
-    ImportReport,
-    ImportStatus,
-    Outcome,
-    Progress,
-    SendReport,
-    SendStatus,
-)
-from ._send_run import OnMismatch, SendRun
-from ._specs import (
-    InteractiveMessage,
-    MediaMessage,
-    MessageSpec,
-    TemplateMessage,
-    TextMessage,
-    spec_key,
-)
-from .errors import (
+from .._contact_import import import_contacts
+from .._journal import Journal
+from .._outcomes import ImportReport, Progress
+from .._pool import check_count
+from .._specs import MessageSpec
+from ..errors import (
     AuthenticationError,
     FeatureLimitExceededError,
     FeatureNotAvailableError,
@@ -58,34 +26,13 @@ from .errors import (
     IPNotWhitelistedError,
     WhatsAppNotConfiguredError,
 )
-from .models.contacts import NewContact
-from .resources._base import Resource
+from ..models.contacts import NewContact
+from ..resources._base import Resource
+from ._items import OnMismatch
+from ._map import bounded_map
+from ._send_run import SendRun
 
-__all__ = [
-    "ACCOUNT_ERRORS",
-    "BatchService",
-    "EntryStatus",
-    "ImportEntry",
-    "ImportReport",
-    "ImportStatus",
-    "InteractiveMessage",
-    "Journal",
-    "JournalEntry",
-    "JournalError",
-    "JournalMismatchError",
-    "MediaMessage",
-    "MessageSpec",
-    "Outcome",
-    "Progress",
-    "SQLiteJournal",
-    "SendReport",
-    "SendRun",
-    "SendStatus",
-    "TemplateMessage",
-    "TextMessage",
-    "fingerprint_of",
-    "spec_key",
-]
+__all__ = ["ACCOUNT_ERRORS", "BatchService"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -195,6 +142,11 @@ class BatchService(Resource):
         on_mismatch: OnMismatch = "stop",
         keep: int = 1000,
         progress_interval: float = 0.5,
+        share: float | None = None,
+        preflight: bool = True,
+        max_consecutive_failures: int = 20,
+        max_connect_failures: int = 5,
+        grace: float = 10.0,
     ) -> SendRun:
         """Send many messages, at most ``concurrency`` at a time; returns the run at once.
 
@@ -224,12 +176,23 @@ class BatchService(Resource):
 
         **Stopping.** An error in ``stop_on`` (by default :data:`ACCOUNT_ERRORS`: 401,
         missing scope, IP not allowed, WhatsApp not configured, feature not in the plan,
-        plan limit) stops the run: sends on the wire finish, items not yet sent become
-        ``not_attempted``, and the input is not read further (``report.unread_from``; a
-        re-run with the journal picks those up). To stop on more, pass
-        ``stop_on=(*wacr.batch.ACCOUNT_ERRORS, wacr.ContactOptedOutError)``. Cancelling
-        the run (``run.cancel()``, leaving its ``async with`` or ``async for`` early, Ctrl-C)
-        records sends on the wire as ``unknown``.
+        plan limit) stops the run: items not yet on their way out become ``not_attempted``,
+        sends on the wire finish (within ``grace`` seconds, default 10; after that they are
+        cancelled and become ``unknown``), and the input is not read further
+        (``report.unread_from``; a re-run with the journal picks those up). To stop on
+        more, pass ``stop_on=(*wacr.batch.ACCOUNT_ERRORS, wacr.ContactOptedOutError)``.
+        ``run.stop()`` and the first Ctrl-C stop the same way; ``run.cancel()``, a second
+        Ctrl-C and leaving the run's ``async with`` or ``async for`` early stop at once,
+        recording sends on the wire as ``unknown``.
+
+        **Failing fast.** The run stops by itself, with ``report.stop_reason`` saying why,
+        once ``max_consecutive_failures`` items in a row (default 20) fail with the same
+        error code, or ``max_connect_failures`` items in a row (default 5) cannot connect.
+        With ``preflight=True`` (the default) the templates of the first items are checked
+        against ``GET /templates`` before anything is sent (exists, approved, enough body
+        fields, the header they need); a misfit raises :class:`PreflightError` listing
+        every problem, with nothing sent. Without the ``templates:read`` scope the
+        preflight logs a warning and the run goes on.
 
         ``on_progress(progress)`` is called at most every ``progress_interval`` seconds and
         once at the end. The report keeps the first ``keep`` failed, unknown and
@@ -259,6 +222,10 @@ class BatchService(Resource):
             on_mismatch=on_mismatch,
             keep=keep,
             progress_interval=progress_interval,
+            preflight=preflight,
+            max_consecutive_failures=max_consecutive_failures,
+            max_connect_failures=max_connect_failures,
+            grace=grace,
         )
 
     @overload
