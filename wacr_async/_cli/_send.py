@@ -242,6 +242,9 @@ async def send_specs(
             summary.report = await job.report()
             # The report counts the outcomes an interrupted loop did not read, too.
             summary.counts = Counter(summary.report.counts)
+            # The first Ctrl-C stops the run gracefully (a second one cancels it).
+            if isinstance(summary.report.stopped_by, KeyboardInterrupt):
+                summary.interrupted = True
         bar.set_total(bar.done)
     await flush()
     summary.elapsed = time.monotonic() - started
@@ -323,7 +326,9 @@ def advice(summary: SendSummary, journal: str | None) -> list[str]:
         return []
     lines: list[str] = []
     report = summary.report
-    if report is not None and report.stopped_by is not None:
+    if report is not None and report.stop_reason is not None and not summary.interrupted:
+        lines.append(f"The job stopped: {report.stop_reason}")
+    elif report is not None and report.stopped_by is not None and not summary.interrupted:
         lines.append(f"The job stopped: {describe_error(report.stopped_by)}")
     if summary.malformed:
         shown = ", ".join(str(line) for line in summary.malformed[:10])
