@@ -3,6 +3,8 @@
 ``Event`` carries the envelope (REFERENCE §13) as it came; the subclasses add what a handler
 needs without digging: the typed resource for contact/source/status events, and the summary of
 a WhatsApp message or receipt. An event type this SDK does not know is a plain ``Event``.
+The classes keep a ``__dict__`` (no slots), which lets the converter's fast hook fill them
+without calling ``__init__``.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ __all__ = [
 ]
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)
 class Tenant:
     """The account the event belongs to (``domain`` is absent on WhatsApp forwards)."""
 
@@ -39,7 +41,7 @@ class Tenant:
     domain: str | None = None
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)
 class Changes:
     """What a resource event changed: the attributes before and after, and which fields.
 
@@ -51,7 +53,7 @@ class Changes:
     modified_fields: list[str] | None = None
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)
 class Event:
     """One webhook event, whatever its type.
 
@@ -85,12 +87,12 @@ class Event:
         return self.type.rsplit(".", 1)[-1]
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)
 class ResourceEvent(Event):
     """A contact, source or status was created, updated or deleted (the base of the three)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)
 class ContactEvent(ResourceEvent):
     """``contact.created|updated|deleted``; ``contact`` has its status, source and groups.
 
@@ -104,21 +106,21 @@ class ContactEvent(ResourceEvent):
     contact: Contact
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)
 class SourceEvent(ResourceEvent):
     """``source.created|updated|deleted`` with the typed ``source``."""
 
     source: Source
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)
 class StatusEvent(ResourceEvent):
     """``status.created|updated|deleted`` with the typed lead ``status``."""
 
     status: Status
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)
 class WhatsAppEvent(Event):
     """Any ``whatsapp.*`` event Meta sent the account, forwarded as it came.
 
@@ -129,7 +131,7 @@ class WhatsAppEvent(Event):
     original_payload: dict[str, Any] | None = None
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)
 class MessageReceived(WhatsAppEvent):
     """``whatsapp.message.received``: a customer wrote to the business.
 
@@ -152,7 +154,7 @@ class MessageReceived(WhatsAppEvent):
     sent_at: datetime | None = None
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)
 class MessageStatus(WhatsAppEvent):
     """A receipt for a message the business sent: ``sent``, ``delivered``, ``read``, ``failed``.
 

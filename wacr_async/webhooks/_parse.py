@@ -9,7 +9,7 @@ an empty map as ``[]``, so every map in the body is read tolerantly.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 import attrs
@@ -74,7 +74,7 @@ def parse(
         if isinstance(event, webhooks.MessageReceived):
             print(event.phone, event.text)
     """
-    raw = body.encode() if isinstance(body, str) else bytes(body)
+    raw = body if type(body) is bytes else body.encode() if isinstance(body, str) else bytes(body)
     if secret is not None:
         verify(raw, header(headers, SIGNATURE_HEADER), secret)
     try:
@@ -233,58 +233,73 @@ def _legacy_resource(payload: dict[str, Any]) -> Event:
 
 def _whatsapp(fields: Fields) -> Event:
     """A WhatsApp forward: the envelope's summary where given, else Meta's first entry."""
-    meta = _first_change(fields.get("original_payload"))
-    attributes: Fields = fields.get("attributes") or {}
-    relationships: Fields = fields.get("relationships") or {}
+    summary: Fields = fields.get("attributes") or {}
+    contact = _map(_map(fields.get("relationships")).get("contact"))
     kind: str | None = fields["type"]
-    messages, statuses = meta.get("messages"), meta.get("statuses")
-    message = _map(messages[0]) if isinstance(messages, list) and messages else {}
-    status = _map(statuses[0]) if isinstance(statuses, list) and statuses else {}
-    if kind is None:  # legacy: Meta's payload alone says what happened
-        if message:
-            kind = "whatsapp.message.received"
-        elif status:
-            kind = f"whatsapp.message.{status.get('status') or 'status'}"
-        else:
-            kind = f"whatsapp.{meta.get('field') or 'event'}"
-        fields["type"] = kind
-        fields["resource_type"] = "message" if message or status else None
-        fields["resource_id"] = (message or status).get("id")
-    if kind == "whatsapp.message.received" and (attributes or message):
-        contact = _map(relationships.get("contact"))
-        if not contact:
-            contacts = meta.get("contacts")
-            contact = _map(contacts[0]) if isinstance(contacts, list) and contacts else {}
-            contact = {
-                "wa_id": contact.get("wa_id"),
-                "name": _map(contact.get("profile")).get("name"),
-            }
-        text = attributes.get("text") if attributes else _map(message.get("text")).get("body")
-        source = attributes or message
+    if kind is None or not summary:  # legacy, or no summary: read Meta's payload itself
+        summary, contact = _summary_of(_first_change(fields.get("original_payload")))
+        if kind is None:
+            kind = fields["type"] = _legacy_kind(summary)
+            fields["resource_type"] = "message" if summary.get("message_id") else None
+            fields["resource_id"] = summary.get("message_id")
+    if kind == "whatsapp.message.received" and summary:
+        text = summary.get("text")
         fields.update(
-            message_id=_text(source.get("message_id") or source.get("id")),
-            phone=_plus(source.get("from") or contact.get("wa_id")),
+            message_id=_text(summary.get("message_id")),
+            phone=_plus(summary.get("from") or contact.get("wa_id")),
             name=_text(contact.get("name")),
-            text=_text(text) if not isinstance(text, dict) else _text(text.get("body")),
-            message_type=_text(source.get("type")),
-            context=_map(source.get("context")) or None,
-            sent_at=_unix(source.get("timestamp")),
+            text=_text(text.get("body") if isinstance(text, dict) else text),
+            message_type=_text(summary.get("type")),
+            context=_map(summary.get("context")) or None,
+            sent_at=_unix(summary.get("timestamp")),
         )
         return _build(MessageReceived, fields)
-    receipt = attributes if "status" in attributes else status
-    if kind in _STATUS_TYPES and receipt:
-        errors = receipt.get("errors")
+    if kind in _STATUS_TYPES and "status" in summary:
+        errors = summary.get("errors")
         fields.update(
-            message_id=_text(receipt.get("message_id") or receipt.get("id")),
-            status=_text(receipt.get("status")),
-            phone=_plus(receipt.get("recipient_id")),
+            message_id=_text(summary.get("message_id")),
+            status=_text(summary.get("status")),
+            phone=_plus(summary.get("recipient_id")),
             errors=[_map(item) for item in errors] if isinstance(errors, list) else [],
-            pricing=_map(receipt.get("pricing")) or None,
-            conversation=_map(receipt.get("conversation")) or None,
-            status_at=_unix(receipt.get("timestamp")),
+            pricing=_map(summary.get("pricing")) or None,
+            conversation=_map(summary.get("conversation")) or None,
+            status_at=_unix(summary.get("timestamp")),
         )
         return _build(MessageStatus, fields)
     return _build(WhatsAppEvent, fields)
+
+
+def _summary_of(value: Fields) -> tuple[Fields, Fields]:
+    """Meta's first message or status in the shape of the envelope's ``attributes``, and the
+    sender's ``{wa_id, name}``."""
+    messages, statuses = value.get("messages"), value.get("statuses")
+    if isinstance(messages, list) and messages:
+        message = _map(messages[0])
+        contacts = value.get("contacts")
+        sender = _map(contacts[0]) if isinstance(contacts, list) and contacts else {}
+        summary = {
+            "message_id": message.get("id"),
+            "from": message.get("from"),
+            "timestamp": message.get("timestamp"),
+            "type": message.get("type"),
+            "text": _map(message.get("text")).get("body"),
+            "context": message.get("context"),
+        }
+        name = _map(sender.get("profile")).get("name")
+        return summary, {"wa_id": sender.get("wa_id"), "name": name}
+    if isinstance(statuses, list) and statuses:
+        status = _map(statuses[0])
+        keys = ("status", "timestamp", "recipient_id", "conversation", "pricing", "errors")
+        return {"message_id": status.get("id"), **{key: status.get(key) for key in keys}}, {}
+    return {"field": value.get("field")}, {}
+
+
+def _legacy_kind(summary: Fields) -> str:
+    if "from" in summary:
+        return "whatsapp.message.received"
+    if "status" in summary:
+        return f"whatsapp.message.{summary['status'] or 'status'}"
+    return f"whatsapp.{summary.get('field') or 'event'}"
 
 
 def _first_change(payload: Any) -> Fields:
@@ -327,7 +342,8 @@ def _unix(value: Any) -> Any:
 
 def _build(cls: type[E], fields: Fields) -> E:
     try:
-        return converter.structure(fields, cls)
+        hook: Callable[[Fields, type[E]], E] = _HOOKS[cls]
+        return hook(fields, cls)
     except Exception as exc:
         raise PayloadError(
             f"the {fields.get('type')} event does not fit {cls.__name__}: {exc}"
@@ -354,6 +370,13 @@ _KEPT = frozenset(
     }
 )
 
+# The converter's hooks for the event classes, kept at hand: parsing skips its dispatch.
+_HOOKS: dict[type[Event], Callable[[Any, Any], Any]] = {}
+# Parts first: each event's hook is generated with the hooks its fields have at that moment.
+converter.register_structure_hook(Tenant, model_hook(Tenant))
+converter.register_structure_hook(
+    Changes, model_hook(Changes, {"previous": _same, "current": _same})
+)
 for _cls in (
     Event,
     ContactEvent,
@@ -364,8 +387,5 @@ for _cls in (
     MessageStatus,
 ):
     _kept = {field.name: _same for field in attrs.fields(_cls) if field.name in _KEPT}
-    converter.register_structure_hook(_cls, model_hook(_cls, _kept))
-converter.register_structure_hook(Tenant, model_hook(Tenant))
-converter.register_structure_hook(
-    Changes, model_hook(Changes, {"previous": _same, "current": _same})
-)
+    _HOOKS[_cls] = model_hook(_cls, _kept)
+    converter.register_structure_hook(_cls, _HOOKS[_cls])
