@@ -66,7 +66,7 @@ async def listen(
     *,
     host: str,
     port: int,
-    path: str,
+    path: str | None,
     secret: str | None,
     forward: str | None,
     as_json: bool,
@@ -95,7 +95,7 @@ async def listen(
         return web.Response(status=reply.status, body=reply.body, content_type="application/json")
 
     app = web.Application(client_max_size=receiver.max_body_size)
-    app.router.add_post(path, endpoint)
+    app.router.add_post(path or "/{tail:.*}", endpoint)  # no --path: any path
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     try:
@@ -103,7 +103,8 @@ async def listen(
         await site.start()
         bound_host, bound_port = runner.addresses[0][:2]
         checked = "signatures verified" if secret else "signatures NOT verified"
-        ui.note(f"Listening on http://{bound_host}:{bound_port}{path} ({checked}); Ctrl-C to stop.")
+        where = f"http://{bound_host}:{bound_port}{path or '/'}"
+        ui.note(f"Listening on {where} ({checked}); Ctrl-C to stop.")
         await done.wait()
     except asyncio.CancelledError:
         pass  # Ctrl-C is how listening ends
@@ -183,7 +184,7 @@ def webhooks_group() -> None:
 @click.option(
     "--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port."
 )
-@click.option("--path", default="/", show_default=True, help="URL path to receive on.")
+@click.option("--path", help="Only receive on this URL path (default: any path).")
 @click.option(
     "--secret", envvar=SECRET_ENV, metavar="SECRET", help=f"Signing secret (${SECRET_ENV})."
 )
@@ -194,7 +195,7 @@ def webhooks_group() -> None:
 def listen_command(
     host: str,
     port: int,
-    path: str,
+    path: str | None,
     secret: str | None,
     insecure: bool,
     forward: str | None,
