@@ -273,3 +273,21 @@ def test_the_signature_is_checked_before_the_body_is_read() -> None:
 def test_bodies_that_are_not_webhooks_are_payload_errors(body: bytes) -> None:
     with pytest.raises(webhooks.PayloadError):
         webhooks.parse(body, {"X-Webhook-Signature": webhooks.sign(body, SECRET)}, secret=SECRET)
+
+
+def test_a_resource_that_does_not_fit_its_class_is_still_delivered(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    payload = copy.deepcopy(CONTACT_UPDATED)
+    payload["data"]["resource"]["attributes"]["created_at"] = "not a date"
+    event = webhooks.parse(*signed(payload), secret=SECRET)
+    assert type(event) is webhooks.Event
+    assert event.type == "contact.updated" and event.attributes["created_at"] == "not a date"
+    assert any("delivered as a plain Event" in r.getMessage() for r in caplog.records)
+
+
+def test_an_unreadable_envelope_is_a_payload_error() -> None:
+    payload = copy.deepcopy(SOURCE_CREATED)
+    payload["event"]["timestamp"] = "yesterday"
+    with pytest.raises(webhooks.PayloadError):
+        webhooks.parse(*signed(payload), secret=SECRET)

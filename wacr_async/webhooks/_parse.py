@@ -9,6 +9,7 @@ an empty map as ``[]``, so every map in the body is read tolerantly.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
@@ -32,6 +33,8 @@ from ._signature import SIGNATURE_HEADER, verify
 __all__ = ["FORMAT_HEADER", "header", "parse", "parse_payload"]
 
 FORMAT_HEADER = "X-Webhook-Format"
+
+logger = logging.getLogger("wacr_async.webhooks")
 
 E = TypeVar("E", bound=Event)
 Fields = dict[str, Any]
@@ -340,14 +343,23 @@ def _unix(value: Any) -> Any:
     return value or None
 
 
-def _build(cls: type[E], fields: Fields) -> E:
+def _build(cls: type[E], fields: Fields) -> Event:
     try:
         hook: Callable[[Fields, type[E]], E] = _HOOKS[cls]
         return hook(fields, cls)
     except Exception as exc:
-        raise PayloadError(
-            f"the {fields.get('type')} event does not fit {cls.__name__}: {exc}"
-        ) from exc
+        if cls is not Event:
+            # A field the typed class cannot take must not lose the event: the server would
+            # resend it three times and give up. Handlers still get the envelope and ``raw``.
+            logger.warning(
+                "webhook %s (%s) does not fit %s (%s); delivered as a plain Event",
+                fields.get("id"),
+                fields.get("type"),
+                cls.__name__,
+                exc,
+            )
+            return _build(Event, fields)
+        raise PayloadError(f"the {fields.get('type')} event cannot be read: {exc}") from exc
 
 
 def _same(value: Any) -> Any:
