@@ -4,6 +4,7 @@ item and send none twice; a job killed with SIGKILL resumes from its journal."""
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import sys
 from collections import Counter
@@ -237,3 +238,39 @@ async def test_a_second_ctrl_c_cancels_at_once(tmp_path: Path) -> None:
     assert counts.get("unknown", 0) >= 1  # cancelled on the wire, within the grace period
     assert b"REPORT" in out
     assert b"cancelled" in out
+
+
+def bulk_recipe() -> str:
+    """The README's bulk-send recipe, as written."""
+    readme = Path(__file__).resolve().parents[2] / "README.md"
+    section = readme.read_text(encoding="utf-8").split("## Bulk jobs", 1)[1]
+    return section.split("```python\n", 1)[1].split("```", 1)[0]
+
+
+async def test_the_readme_bulk_recipe_ends_a_ctrl_c_with_its_report(tmp_path: Path) -> None:
+    (tmp_path / "recipe.py").write_text(bulk_recipe(), encoding="utf-8")
+    rows = "".join(f"+1555{n:07d},A-{n},Friday\n" for n in range(2000))
+    (tmp_path / "orders.csv").write_text("phone,order,day\n" + rows, encoding="utf-8")
+    async with Sandbox(latency=(0.01, 0.01)) as sandbox:
+        env = {**os.environ, "WACR_TOKEN": sandbox.token, "WACR_BASE_URL": sandbox.url}
+        child = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "recipe.py",
+            cwd=tmp_path,
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        async with asyncio.timeout(60):
+            while len(sandbox.sends) < 100:
+                assert child.returncode is None, await child.communicate()
+                await asyncio.sleep(0.005)
+            child.send_signal(signal.SIGINT)
+            out, err = await child.communicate()
+        performed = len(sandbox.sends)
+    assert child.returncode == 130, err.decode()[-2000:]
+    assert b"Traceback" not in err
+    last = out.decode().splitlines()[-1]
+    assert f"sent {performed}" in last
+    assert "stopped: interrupted (Ctrl-C)" in last
+    assert "unknown" not in last

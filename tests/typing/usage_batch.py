@@ -66,6 +66,27 @@ async def sends(client: wacr.Client) -> None:
     failed: tuple[Outcome, ...] = report.failed
     print(failed, report.omitted, report.done)
 
+    # Outcomes narrow on their status: a sent one has its result, a failed one its error.
+    narrowed = client.batch.send_messages(
+        specs(),
+        share=0.8,
+        preflight=True,
+        max_consecutive_failures=20,
+        max_connect_failures=5,
+        on_mismatch="skip",
+        grace=10.0,
+    )
+    async for outcome in narrowed:
+        if outcome.status == "sent":
+            message_id: str | None = outcome.result.message_id
+            print(message_id)
+        elif outcome.status in ("failed", "unknown"):
+            cause: BaseException = outcome.error
+            print(cause)
+    narrowed.stop()
+    narrowed.cancel()
+    print(report.stop_reason)
+
     journal: Journal = SQLiteJournal("job.sqlite", synchronous="FULL")
     again = await client.batch.send_messages(async_specs(), journal=journal).report()
     print(again.cancelled, spec_key(TextMessage("+15550001111", "Hi")))

@@ -351,14 +351,16 @@ class RunEngine:
         loop's thread (this may be called from any thread, by the garbage collector)."""
         if self.report is not None or self.cancelled:
             return
+        with contextlib.suppress(RuntimeError):  # the loop is closed: nothing left to cancel
+            loop.call_soon_threadsafe(self.cancel)
+        # Last: with warnings turned into errors, this raises (and the garbage collector
+        # reports it as unraisable), like an unclosed file's warning.
         warnings.warn(
             "a bulk send was dropped while running, without `async with run:`, "
             "`await run.report()` or `await run.aclose()`; cancelling it",
             ResourceWarning,
             stacklevel=2,
         )
-        with contextlib.suppress(RuntimeError):  # the loop is closed: nothing left to cancel
-            loop.call_soon_threadsafe(self.cancel)
 
     def fail(self, exc: BaseException) -> None:
         """Something other than an item failed (the input, ``on_progress``, the journal, the
