@@ -40,7 +40,7 @@ def test_token_wide_429_holds_every_request_in_one_cooldown() -> None:
             w.cancel()
         await asyncio.gather(*waiters, return_exceptions=True)
         assert limiter.waiting == 0
-        assert not any(limiter._queues.values()), "cancelled waiters leave the queue at once"
+        assert not any(limiter._room._queues.values()), "cancelled waiters leave at once"
 
     run_virtual(main())
 

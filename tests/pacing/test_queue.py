@@ -343,12 +343,12 @@ def test_a_cancelled_waiter_leaves_the_queue_at_once() -> None:
         assert limiter.waiting == 5
         waiting[2].cancel()
         await settle()
-        assert len(limiter._queues["normal"]) == 4
+        assert len(limiter._room._queues["normal"]) == 4
         for task in waiting:
             task.cancel()
         results = await asyncio.gather(*waiting, return_exceptions=True)
         assert all(isinstance(r, asyncio.CancelledError) for r in results)
-        assert not any(limiter._queues.values())
+        assert not any(limiter._room._queues.values())
 
     run_virtual(main())
 
@@ -401,7 +401,7 @@ def test_closing_fails_the_waiters_and_stops_the_timer() -> None:
         await limiter.aclose()
         with pytest.raises(wacr.ClientClosedError):
             await waiting
-        assert limiter._timer is None
+        assert limiter._room._timer is None
 
     run_virtual(main())
 

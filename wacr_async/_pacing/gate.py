@@ -1,21 +1,17 @@
-"""The waiting room every limiter shares: queues by priority, one timer, deadlines, a 429 cooldown.
+"""What every limiter shares: the protocol's methods, lane pacing, and the shared 429 cooldown.
 
 A mode (auto, fixed, off) answers pure questions — how long must the whole token wait
-(``_token_wait``), when could the n-th queued request go (``_queue_eta``), how far apart a
-paced lane's calls go (``_slot_interval``) — and keeps its books in three commands
-(``_on_admit``, ``_on_return``, ``_learn``). Everything about waiting lives here:
+(``_token_wait``), when could the n-th queued request go (``_queue_eta``), how far apart calls
+go at the token's full rate (``_slot_interval``) — and keeps its books in a few commands
+(``_on_admit``, ``_on_return``, ``_learn``, ``_on_shared_429``). Queueing is the
+``WaitingRoom``'s job (``waiting``); reading headers is the edge's (``headers``).
 
-* waiters queue per priority: "high" is served before any queued "normal" or "low" work,
-  "normal" before "low"; within one priority, in arrival order;
-* one loop timer wakes the queue at the earliest moment anything may change, not N sleepers;
-* a waiter whose turn would come after its deadline fails at once with ``RateLimitError``;
-* a cancelled waiter leaves the queue at once; a permit granted to a task that was cancelled
-  before it ran is given back;
-* a 429 that speaks for the whole token holds every lane until the server's ``Retry-After``.
-
-The only clock is the running loop's ``time()``; the wall clock is read at the edges (the
-``X-RateLimit-Reset`` header in, ``RateLimitState`` out). Tests run on a loop whose clock
-they move.
+* Paced lanes (low priority, or any lane with a ``share``) are spaced evenly at
+  ``share`` of the token's rate, after a burst of a tenth of their budget per window.
+* A 429 that speaks for the whole token holds every lane until the server's ``Retry-After``.
+* The only clock is the running loop's ``time()``; the wall clock is read at the edges (the
+  ``X-RateLimit-Reset`` header in, ``RateLimitState`` out), so tests run on a loop whose
+  clock they move.
 
 Example (through a concrete mode)::
 
@@ -28,17 +24,15 @@ Example (through a concrete mode)::
 from __future__ import annotations
 
 import asyncio
-import math
 import time
-from collections import deque
 from collections.abc import Callable, Mapping
 
 from .._logging import logger
-from ..errors import ClientClosedError, RateLimitError
 from .headers import Reading, judge_429, read_headers
-from .protocol import PRIORITIES, Lane, Permit, Priority, RateLimitHit, RateLimitState
+from .protocol import Lane, Permit, Priority, RateLimitHit, RateLimitState
+from .waiting import WaitingRoom, too_long
 
-__all__ = ["Gate", "too_long"]
+__all__ = ["LOW_BURST", "Gate"]
 
 # Slack after a cooldown: timers and server clocks are not exact.
 COOLDOWN_MARGIN = 0.1
@@ -49,30 +43,6 @@ COOLDOWN_MARGIN = 0.1
 LOW_BURST = 0.1
 
 
-def too_long(wait: float) -> RateLimitError:
-    """The error for a call whose turn would come after its deadline (nothing was sent)."""
-    error = RateLimitError(
-        f"rate limit: this call would wait {wait:.2f}s for a slot, past its deadline",
-        retry_after=wait,
-    )
-    # Not an answer from the server: no status. "shared": the limiter holds the token, so a
-    # caller must not add a sleep of its own. (errors.py gains a `shared` keyword; until then
-    # the attribute is set here.)
-    error.status = None
-    setattr(error, "shared", True)  # noqa: B010
-    return error
-
-
-class _Waiter:
-    __slots__ = ("deadline", "future", "lane", "timer")
-
-    def __init__(self, lane: Lane, future: asyncio.Future[Permit], deadline: float | None) -> None:
-        self.lane = lane
-        self.future = future
-        self.deadline = deadline
-        self.timer: asyncio.TimerHandle | None = None
-
-
 class Gate:
     """Base of the concrete limiters; see the module docstring. Not used on its own."""
 
@@ -81,10 +51,9 @@ class Gate:
         "_cooldown_until",
         "_limit",
         "_loop",
-        "_queues",
         "_remaining",
         "_reset",
-        "_timer",
+        "_room",
         "_unlimited",
         "_wall",
         "_window",
@@ -96,8 +65,7 @@ class Gate:
         self._wall = wall
         self._burst = burst
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._queues: dict[Priority, deque[_Waiter]] = {p: deque() for p in PRIORITIES}
-        self._timer: asyncio.TimerHandle | None = None
+        self._room = WaitingRoom(self)
         self._cooldown_until = 0.0
         # What the server last said, for ``state``.
         self._limit: int | None = None
@@ -182,7 +150,7 @@ class Gate:
     @property
     def waiting(self) -> int:
         """How many requests are queued for a permit right now."""
-        return sum(1 for q in self._queues.values() for w in q if not w.future.done())
+        return len(self._room)
 
     def lane(self, *, priority: Priority = "normal", share: float | None = None) -> Lane:
         """A lane for one client view or one batch run (see :class:`Lane`)."""
@@ -192,30 +160,14 @@ class Gate:
         """Wait for permission to send; see :meth:`RateLimiter.acquire`."""
         loop = self._bind()
         now = loop.time()
-        ahead = self._ahead(lane.priority)
-        if ahead == 0 and self._wait(lane, now) == 0.0:
+        ahead = self._room.ahead(lane.priority)
+        if ahead == 0 and self._blocked_for(now) == 0.0 and self._lane_wait(lane, now) == 0.0:
             return self._admit(lane, now)
         if deadline is not None:
             eta = self._eta(lane, now, ahead)
             if eta is not None and now + eta > deadline:
                 raise too_long(eta)
-        waiter = _Waiter(lane, loop.create_future(), deadline)
-        if deadline is not None:
-            waiter.timer = loop.call_at(deadline, self._expire, waiter)
-        self._queues[lane.priority].append(waiter)
-        self._pump()
-        try:
-            return await waiter.future
-        except asyncio.CancelledError:
-            future = waiter.future
-            if future.done() and not future.cancelled() and future.exception() is None:
-                self.release(future.result())  # granted, but its task never ran
-            else:
-                self._drop(waiter)  # leave now: a long cooldown could gather many of these
-            raise
-        finally:
-            if waiter.timer is not None:
-                waiter.timer.cancel()
+        return await self._room.wait(lane, deadline)
 
     def release(self, permit: Permit) -> None:
         """The request never left: give its slot back."""
@@ -223,7 +175,7 @@ class Gate:
             return
         permit.returned = True
         self._on_return(permit, counted=False)
-        self._pump()
+        self._room.pump()
 
     async def record(
         self,
@@ -238,8 +190,7 @@ class Gate:
             return None
         permit.returned = True
         self._on_return(permit, counted=headers is None)
-        loop = self._bind()
-        now = loop.time()
+        now = self._bind().time()
         hit = None
         try:
             if headers is not None:
@@ -253,27 +204,14 @@ class Gate:
             # Headers this client cannot read must not fail a call whose answer arrived.
             logger.debug("ignored unreadable rate-limit headers", exc_info=True)
         finally:
-            self._pump()
+            self._room.pump()
         return hit
 
     async def aclose(self) -> None:
         """Stop the timer and fail every queued waiter with ``ClientClosedError``."""
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        for queue in self._queues.values():
-            while queue:
-                waiter = queue.popleft()
-                if not waiter.future.done():
-                    waiter.future.set_exception(ClientClosedError("the rate limiter was closed"))
+        self._room.close()
 
-    # -- decisions (pure) ---------------------------------------------------------------------
-
-    def _wait(self, lane: Lane, now: float) -> float | None:
-        token = self._blocked_for(now)
-        if token is None or token > 0.0:
-            return token
-        return self._lane_wait(lane, now)
+    # -- decisions (pure; the waiting room asks them too) ------------------------------------
 
     def _blocked_for(self, now: float) -> float | None:
         if now < self._cooldown_until:
@@ -287,27 +225,18 @@ class Gate:
         # its burst, no further.
         return max(0.0, lane._next_at - self._lane_tolerance(lane) - now)
 
-    def _lane_tolerance(self, lane: Lane) -> float:
-        budget = self._window_budget()
-        if budget is None:
-            return 0.0
-        burst = max(1, int(self._burst * budget * (lane.share or 1.0)))
-        return (burst - 1) * self._lane_interval(lane)
-
     def _lane_interval(self, lane: Lane) -> float:
         if not lane.paced:
             return 0.0
         base = self._slot_interval()
         return 0.0 if base is None else base / (lane.share or 1.0)
 
-    def _ahead(self, priority: Priority) -> int:
-        """Queued requests served before a new one of this priority (cancelled ones included)."""
-        count = 0
-        for p in PRIORITIES:
-            count += len(self._queues[p])
-            if p == priority:
-                return count
-        return count
+    def _lane_tolerance(self, lane: Lane) -> float:
+        budget = self._window_budget()
+        if budget is None:
+            return 0.0
+        burst = max(1, int(self._burst * budget * (lane.share or 1.0)))
+        return (burst - 1) * self._lane_interval(lane)
 
     def _eta(self, lane: Lane, now: float, ahead: int) -> float | None:
         token = self._queue_eta(now, ahead)
@@ -316,10 +245,22 @@ class Gate:
         cooling = max(0.0, self._cooldown_until - now)
         paced = 0.0
         if lane.paced:
-            same_lane = sum(1 for w in self._queues[lane.priority] if w.lane is lane)
-            queued_until = lane._next_at + same_lane * self._lane_interval(lane)
+            queued_until = lane._next_at + self._room.queued_on(lane) * self._lane_interval(lane)
             paced = max(0.0, queued_until - self._lane_tolerance(lane) - now)
         return max(token, cooling, paced)
+
+    # -- commands -----------------------------------------------------------------------------
+
+    def _bind(self) -> asyncio.AbstractEventLoop:
+        loop = asyncio.get_running_loop()
+        self._loop = loop
+        return loop
+
+    def _admit(self, lane: Lane, now: float) -> Permit:
+        permit = Permit(lane, epoch=self._on_admit(now), granted_at=now)
+        if lane.paced:
+            lane._next_at = max(now, lane._next_at) + self._lane_interval(lane)
+        return permit
 
     def _judge(self, reading: Reading, retry_after: float | None, now: float) -> RateLimitHit:
         wait, shared = judge_429(reading, retry_after, now)
@@ -330,102 +271,3 @@ class Gate:
                 logger.debug("rate limited: every request of this client waits %.2fs", wait)
             self._on_shared_429(until)
         return RateLimitHit(wait, shared=shared)
-
-    # -- commands -----------------------------------------------------------------------------
-
-    def _bind(self) -> asyncio.AbstractEventLoop:
-        loop = asyncio.get_running_loop()
-        if loop is not self._loop:
-            # A limiter moved to a new loop: a timer of the old one can never fire here.
-            self._loop = loop
-            self._timer = None
-        return loop
-
-    def _admit(self, lane: Lane, now: float) -> Permit:
-        permit = Permit(lane, epoch=self._on_admit(now), granted_at=now)
-        if lane.paced:
-            lane._next_at = max(now, lane._next_at) + self._lane_interval(lane)
-        return permit
-
-    def _drop(self, waiter: _Waiter) -> None:
-        queue = self._queues[waiter.lane.priority]
-        try:
-            queue.remove(waiter)
-        except ValueError:
-            return
-        self._pump()  # the queue changed: a lane it held back may go now
-
-    def _expire(self, waiter: _Waiter) -> None:
-        """A waiter's deadline came before its turn."""
-        waiter.timer = None
-        if waiter.future.done():
-            return
-        now = self._loop.time() if self._loop is not None else 0.0
-        eta = self._eta(waiter.lane, now, 0)
-        self._queues[waiter.lane.priority].remove(waiter)
-        waiter.future.set_exception(too_long(eta or 0.0))
-        self._pump()
-
-    def _fail_late(self, now: float, free_at: float) -> None:
-        """Fail every waiter whose deadline comes before ``free_at``, when nothing goes sooner."""
-        for queue in self._queues.values():
-            late = [w for w in queue if w.deadline is not None and w.deadline < free_at]
-            for waiter in late:
-                queue.remove(waiter)
-                if not waiter.future.done():
-                    waiter.future.set_exception(too_long(free_at - now))
-
-    def _pump(self) -> None:
-        """Let queued requests through, highest priority first, while the token allows."""
-        loop = self._loop
-        if loop is None:
-            return
-        now = loop.time()
-        wake = math.inf
-        for priority in PRIORITIES:
-            queue = self._queues[priority]
-            held: list[_Waiter] = []  # held back by their own lane's pace, in order
-            held_lanes: dict[Lane, float] = {}
-            while queue:
-                waiter = queue[0]
-                if waiter.future.done():  # cancelled or expired while queued
-                    queue.popleft()
-                    continue
-                token = self._blocked_for(now)
-                if token is None or token > 0.0:
-                    queue.extendleft(reversed(held))
-                    if token is not None:
-                        self._fail_late(now, now + token)
-                        wake = min(wake, now + token)
-                    self._wake_at(wake)
-                    return
-                queue.popleft()
-                lane = waiter.lane
-                lane_wait = held_lanes.get(lane)
-                if lane_wait is None:
-                    lane_wait = self._lane_wait(lane, now)
-                if lane_wait > 0.0:
-                    held_lanes[lane] = lane_wait
-                    if waiter.deadline is not None and now + lane_wait > waiter.deadline:
-                        waiter.future.set_exception(too_long(lane_wait))
-                        continue
-                    held.append(waiter)
-                    wake = min(wake, now + lane_wait)
-                    continue
-                waiter.future.set_result(self._admit(lane, now))
-            queue.extend(held)
-        self._wake_at(wake)
-
-    def _wake_at(self, when: float) -> None:
-        if when == math.inf or self._loop is None:
-            return
-        timer = self._timer
-        if timer is not None and not timer.cancelled():
-            if timer.when() <= when:
-                return
-            timer.cancel()
-        self._timer = self._loop.call_at(when, self._on_timer)
-
-    def _on_timer(self) -> None:
-        self._timer = None
-        self._pump()
