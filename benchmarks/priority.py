@@ -134,8 +134,8 @@ def describe(name: str, run: Run) -> None:
         waits = sorted(run.high_waits)
         p90 = waits[int(0.9 * (len(waits) - 1))]
         line += (
-            f"  high wait median {statistics.median(waits):.3f} s"
-            f" p90 {p90:.3f} s max {waits[-1]:.3f} s"
+            f"  high wait median {statistics.median(waits) * 1000:.1f} ms"
+            f" p90 {p90 * 1000:.1f} ms max {waits[-1] * 1000:.0f} ms"
         )
     print(line, flush=True)
 
