@@ -40,6 +40,7 @@ from .gate import Gate
 from .headers import MAX_SHARED_WAIT
 from .off import NoLimiter
 from .protocol import Lane, Permit, Priority, RateLimiter, RateLimitHit, RateLimitState
+from .waiting import too_long
 
 __all__ = [
     "MAX_SHARED_WAIT",
@@ -53,6 +54,7 @@ __all__ = [
     "RateLimitState",
     "RateLimiter",
     "limiter_for",
+    "too_long",
 ]
 
 

@@ -32,7 +32,8 @@ from .headers import Reading, judge_429, read_headers
 from .protocol import Lane, Permit, Priority, RateLimitHit, RateLimitState
 from .waiting import WaitingRoom, too_long
 
-__all__ = ["LOW_BURST", "Gate"]
+# too_long is re-exported: other limiters (jobs.SharedPacer) refuse late calls the same way.
+__all__ = ["LOW_BURST", "Gate", "too_long"]
 
 # Slack after a cooldown: timers and server clocks are not exact.
 COOLDOWN_MARGIN = 0.1
