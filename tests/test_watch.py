@@ -113,7 +113,8 @@ async def test_an_idle_poll_reads_one_page() -> None:
     clock.steps = [lambda: None, lambda: None, lambda: history.add(1)]
     watch = watch_messages(history.list, interval=1, sleep=clock.sleep)
     assert await take(watch, 1) == [31]
-    assert history.reads == [(1, 1), (50, 1), (50, 1), (50, 1)]
+    # the starting point, the first look right away, two idle polls, the poll that finds 31
+    assert history.reads == [(1, 1), (50, 1), (50, 1), (50, 1), (50, 1)]
 
 
 async def test_idle_waits_grow_to_max_interval_and_reset_on_activity() -> None:
@@ -129,7 +130,7 @@ async def test_a_burst_across_pages_is_yielded_whole_and_in_order() -> None:
     clock.steps = [lambda: history.add(120)]
     watch = watch_messages(history.list, interval=1, sleep=clock.sleep)
     assert await take(watch, 120) == list(range(4, 124))
-    assert history.reads[1:] == [(50, 1), (50, 2), (50, 3)]
+    assert history.reads[2:] == [(50, 1), (50, 2), (50, 3)]
 
 
 async def test_filter_is_passed_to_the_listing() -> None:

@@ -3,6 +3,14 @@
 ``{"success": true, "data": …, "message": …, "meta": {"request_id", "timestamp",
 "pagination"}, "links": …}``. A few endpoints are documented with their fields at the top
 level instead of under ``data`` (Add Comment, the batch summaries); :func:`data_of` reads both.
+
+Single objects come in two shapes (REFERENCE §12): flat, ``"data": {…the object…}``, as the
+docs and every create/update answer have it, and nested, ``"data": {"data": {…}}``, as the
+server code's show endpoints answer (its JSON resource keeps its own wrapper inside the
+envelope). :func:`resource_of` reads both, deciding by shape: only a mapping whose one and only
+key is ``data`` holding a mapping is unwrapped, and only once. A resource with a real field
+called ``data`` always has other fields beside it (an ``id`` at least), so it is never mistaken
+for the wrapper.
 """
 
 from __future__ import annotations
@@ -16,7 +24,7 @@ import attrs
 from ._transport import Response
 from .errors import UnexpectedResponseError, snippet
 
-__all__ = ["PageMeta", "data_of", "decode", "page_meta"]
+__all__ = ["PageMeta", "data_of", "decode", "page_meta", "resource_of"]
 
 _ENVELOPE_KEYS = frozenset({"success", "message", "meta", "links"})
 
@@ -43,6 +51,22 @@ def data_of(payload: Any) -> Any:
         if "success" in payload:
             return {k: v for k, v in payload.items() if k not in _ENVELOPE_KEYS}
     return payload
+
+
+def resource_of(payload: Any) -> Any:
+    """The single object of an answer, flat (``data: {…}``) or nested (``data: {"data": {…}}``).
+
+    Example::
+
+        resource_of({"success": True, "data": {"data": {"id": 7}}})   # {"id": 7}
+        resource_of({"success": True, "data": {"id": 7, "data": {}}})  # as is: a real field
+    """
+    data = data_of(payload)
+    if isinstance(data, Mapping) and len(data) == 1:
+        inner = data.get("data")
+        if isinstance(inner, Mapping):
+            return inner
+    return data
 
 
 @attrs.frozen(kw_only=True, slots=True)

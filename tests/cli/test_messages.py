@@ -34,8 +34,35 @@ def test_tail_follows_new_messages_as_json(wacr: Invoke, api: SandboxThread) -> 
     assert result.exit_code == 0, result.output
     messages = [json.loads(line) for line in result.stdout.splitlines()]
     assert [m["message"] for m in messages] == ["hello bot", "are you there?"]
-    assert {m["direction"] for m in messages} == {"inbound"}
+    # the server code's items carry no direction; without --direction none is worked out
+    assert {m["sender_id"] for m in messages} == {"15550003333"}
     assert "Following new messages" in result.stderr
+
+
+def test_tail_direction_works_where_the_server_refuses_filter_direction(
+    wacr: Invoke, api: SandboxThread
+) -> None:
+    start = api.call(lambda sandbox: sandbox.receive("+15550001111", "first"))["id"]
+    api.call(
+        lambda sandbox: sandbox.state.add_message(
+            sandbox.add_chat("+15550001111"), type="text", message="our reply", direction="outbound"
+        )
+    )
+    api.call(lambda sandbox: sandbox.receive("+15550002222", "second"))
+    result = wacr(
+        "messages",
+        "tail",
+        "--direction",
+        "outbound",
+        "--after-id",
+        str(start),
+        "--limit",
+        "1",
+        "--json",
+    )
+    assert result.exit_code == 0, result.output
+    [line] = result.stdout.splitlines()
+    assert (json.loads(line)["message"], json.loads(line)["direction"]) == ("our reply", "outbound")
 
 
 def test_tail_with_a_token_that_cannot_read_messages(wacr: Invoke, api: SandboxThread) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 import wacr_async as wacr
-from tests.resources._support import no_requests
+from tests.resources._support import Wire, no_requests
 from wacr_async.filters import in_, not_in
 from wacr_async.models.messages import (
     Button,
@@ -627,6 +627,7 @@ async def test_send_interactive_local_checks_make_no_request(
 # -- list and get ------------------------------------------------------------------------------
 
 
+@pytest.mark.wacr_sandbox(documented_queries=True)
 async def test_list_messages_newest_first_with_filters(
     wacr_sandbox: Sandbox, wacr_client: wacr.Client
 ) -> None:
@@ -658,6 +659,27 @@ async def test_list_messages_newest_first_with_filters(
     assert [m.id for m in oldest_first] == sorted(m.id for m in everything)
 
 
+async def test_list_messages_as_the_server_code_answers_them(
+    wacr_sandbox: Sandbox, wacr_client: wacr.Client
+) -> None:
+    await wacr_client.messages.send_text(PHONE, "outbound one")
+    inbound = wacr_sandbox.receive(PHONE, "inbound reply")
+
+    everything = await wacr_client.messages.list(sort="created_at").collect()
+    # sort is ignored there: newest first; no direction key is sent
+    assert [(m.id, m.direction) for m in everything] == [(inbound["id"], None), (1, None)]
+    assert [m.sender_id for m in everything] == [DIGITS, wacr_sandbox.state.wa_number]
+
+    with pytest.raises(wacr.ServerError) as caught:
+        await (
+            wacr_client.with_options(max_retries=0)
+            .messages.list(filter={"direction": "inbound"})
+            .collect()
+        )
+    assert (caught.value.status, caught.value.code) == (500, "INTERNAL_ERROR")
+    assert caught.value.message == "Failed to fetch messages"
+
+
 async def test_list_messages_pages_through_the_history(
     wacr_sandbox: Sandbox, wacr_client: wacr.Client
 ) -> None:
@@ -672,15 +694,18 @@ async def test_list_messages_pages_through_the_history(
     assert wacr_sandbox.hits["GET /messages"] == 3
 
 
-async def test_list_messages_with_selected_fields(
-    wacr_sandbox: Sandbox, wacr_client: wacr.Client
+@pytest.mark.parametrize("documented", [True, False])
+async def test_list_messages_does_not_send_fields_which_the_server_code_refuses(
+    wacr_sandbox: Sandbox, wire: tuple[Wire, wacr.Client], documented: bool
 ) -> None:
+    wacr_sandbox.documented_queries = documented
+    recorder, client = wire
     wacr_sandbox.receive(PHONE, "hello")
 
-    [message] = await wacr_client.messages.list(fields=["id", "message"]).collect()
+    [message] = await client.messages.list(fields=["id", "message"]).collect()
 
-    assert message.message == "hello"
-    assert message.status is None
+    assert (message.message, message.status) == ("hello", "received")
+    assert all(name != "fields" for name, _ in recorder.query())
 
 
 async def test_list_messages_needs_the_messages_read_scope(wacr_sandbox: Sandbox) -> None:

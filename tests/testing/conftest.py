@@ -104,7 +104,8 @@ class Api:
 
 @pytest.fixture
 async def sandbox() -> AsyncIterator[Sandbox]:
-    async with Sandbox() as started:
+    # The documented reading; test_sandbox_server_code.py covers the server code's (default).
+    async with Sandbox(show_wrapped=False, documented_queries=True) as started:
         yield started
 
 

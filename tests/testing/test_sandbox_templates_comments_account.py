@@ -146,7 +146,11 @@ async def test_comment_validation(api: Any, sandbox: Sandbox) -> None:
 
 async def test_account(api: Any, sandbox: Sandbox) -> None:
     data = (await api.get("/account")).data
-    assert set(data) == {"id", "name", "subdomain", "status", "created_at", "subscription"}
+    # whatsapp_number is the sandbox's own addition (watch(inbound_only=True) reads it)
+    assert set(data) == {
+        "id", "name", "subdomain", "status", "created_at", "subscription", "whatsapp_number"
+    }  # fmt: skip
+    assert data["whatsapp_number"] == sandbox.state.wa_number
     assert data["status"] == "active"
     assert set(data["subscription"]) == {"plan_name", "plan_id", "status", "expires_at"}
     sandbox.plan.name = "Growth"

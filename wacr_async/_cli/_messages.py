@@ -24,7 +24,8 @@ _SIMULATED_TEXTS = ("Hi! Is my order on its way?", "What time do you open?", "ST
 def message_line(message: Message) -> str:
     when = message.created_at or message.sent_at
     stamp = when.strftime("%Y-%m-%d %H:%M:%S") if when else "-"
-    arrow = "<-" if message.direction == "inbound" else "->"
+    # The server code sends no direction; the watch fills it in when asked for one.
+    arrow = {"inbound": "<-", "outbound": "->"}.get(message.direction or "", "--")
     text = (message.message or "").replace("\n", " ")
     who = message.sender_id or "-"
     return f"{stamp} #{message.id} {arrow} {who} [{message.type or '?'}] {text}"

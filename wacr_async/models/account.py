@@ -24,7 +24,12 @@ class Subscription:
 
 @attrs.frozen(kw_only=True)
 class Account:
-    """The calling tenant. ``subscription`` is read whether the API nests it or not."""
+    """The calling tenant. ``subscription`` is read whether the API nests it or not.
+
+    ``whatsapp_number`` is the account's own WhatsApp sender number when the answer carries
+    one (the sandbox's does; neither the docs nor the server code list it): ``messages.watch``
+    uses it to tell inbound from outbound messages.
+    """
 
     id: int
     name: str | None = None
@@ -32,6 +37,7 @@ class Account:
     status: str | None = None
     created_at: datetime | None = None
     subscription: Subscription | None = None
+    whatsapp_number: str | None = None
 
 
 def _structure_account(data: Any, _: type) -> Account:

@@ -46,7 +46,8 @@ class OTPStatus:
     """Whether a code is pending for a phone and purpose (``otp.status``).
 
     Without an active code only ``has_active_otp`` (False) and ``message`` are set.
-    ``expires_in_seconds`` is negative once the code has expired.
+    ``expires_in_seconds`` is negative once the code has expired; it is a float because the
+    server code sends fractions (``287.41``), the docs a whole number.
 
     Example::
 
@@ -57,7 +58,7 @@ class OTPStatus:
 
     has_active_otp: bool
     expires_at: datetime | None = None
-    expires_in_seconds: int | None = None
+    expires_in_seconds: float | None = None
     is_expired: bool | None = None
     verification_attempts: int | None = None
     max_attempts: int | None = None

@@ -26,7 +26,9 @@ class Template:
     (``APPROVED``, ``PENDING``, ``REJECTED``) and ``header_data_format`` are plain strings.
     The API sends the buttons as a JSON-encoded string: ``buttons_data`` keeps that text and
     ``buttons`` holds it decoded (None when absent or not valid JSON). ``components`` is
-    WhatsApp's raw component list.
+    WhatsApp's raw component list. ``header_variable_value`` and ``body_variable_value`` are
+    the sample values of the placeholders: the server code sends a JSON array of strings (the
+    docs a string); both, and a JSON-encoded array, read as a tuple of strings.
 
     Example::
 
@@ -46,10 +48,10 @@ class Template:
     header_data_text: str | None = None
     header_params_count: int = 0
     header_file_url: str | None = None
-    header_variable_value: str | None = None
+    header_variable_value: tuple[str, ...] | None = None
     body_data: str | None = None
     body_params_count: int = 0
-    body_variable_value: str | None = None
+    body_variable_value: tuple[str, ...] | None = None
     footer_data: str | None = None
     footer_params_count: int = 0
     buttons_data: str | None = None
@@ -77,7 +79,24 @@ def _decode_json(value: Any) -> Any:
 converter.register_structure_hook_func(
     lambda cls: cls == JSONDocument, lambda value, _: _decode_json(value)
 )
-_template_hook = model_hook(Template)
+
+
+def _variable_values(value: Any) -> tuple[str, ...] | None:
+    """A JSON array of strings, that array JSON-encoded, or one plain string: a tuple."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        decoded = _decode_json(value) if value.lstrip().startswith("[") else None
+        value = decoded if isinstance(decoded, list) else [value]
+    if isinstance(value, list | tuple):
+        return tuple("" if item is None else str(item) for item in value)
+    return (str(value),)
+
+
+_template_hook = model_hook(
+    Template,
+    {"header_variable_value": _variable_values, "body_variable_value": _variable_values},
+)
 
 
 def _structure_template(data: Any, _: type) -> Template:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .._envelope import PageMeta, data_of, page_meta
+from .._envelope import PageMeta, data_of, page_meta, resource_of
 from .._retry import Safety
 from .._transport import FormField
 from ..filters import list_params
@@ -59,11 +59,11 @@ class Resource:
         json: Any = None,
         form: Sequence[FormField] | None = None,
     ) -> T:
-        """One call whose ``data`` is structured into ``model``."""
+        """One call whose single object (flat or nested ``data``) is structured into ``model``."""
         payload = await self._payload(
             method, path, safety=safety, params=params, json=json, form=form
         )
-        return structure(data_of(payload), model)
+        return structure(resource_of(payload), model)
 
     def _list(
         self,

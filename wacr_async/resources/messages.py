@@ -14,7 +14,7 @@ from .._validate import (
     check_required,
     normalize_phone,
 )
-from .._watch import watch_messages
+from .._watch import OwnNumber, watch_messages
 from ..errors import UnprocessableEntityError, ValidationError
 from ..models.messages import (
     Button,
@@ -29,6 +29,7 @@ from ..models.messages import (
 )
 from ._base import Resource
 from ._uploads import MB, MEDIA_RULES, FileInput, file_part, is_file_input
+from .account import AccountService
 
 if TYPE_CHECKING:
     from .._watch import MessageWatch
@@ -353,9 +354,13 @@ class MessagesService(Resource):
     ) -> AsyncPager[Message]:
         """The message history, newest first (``GET /messages``); returns a pager at once.
 
-        ``sort`` takes ``created_at``/``updated_at`` (``-`` for descending); ``search``
-        matches the text; filters: ``type``, ``status``, ``interaction_id``, ``direction``
-        (exact, or ``wacr.ne``/``wacr.in_``/``wacr.not_in``).
+        ``sort`` takes ``created_at``/``updated_at`` (``-`` for descending; the server code
+        ignores it and always answers newest first); ``search`` matches the text; filters:
+        ``type``, ``status``, ``interaction_id``, ``direction`` (exact, or
+        ``wacr.ne``/``wacr.in_``/``wacr.not_in``). The server code has no ``direction``
+        column and answers ``filter[direction]`` with a 500 (REFERENCE §12): to follow inbound
+        messages anywhere, use ``watch(inbound_only=True)``. ``fields`` is accepted and not
+        sent, for the same reason (``fields=`` answers 500 there); every field is read anyway.
 
         Example::
 
@@ -369,7 +374,6 @@ class MessagesService(Resource):
             sort=sort,
             search=search,
             filter=filter,
-            fields=fields,
             prefetch=prefetch,
             concurrency=concurrency,
         )
@@ -377,25 +381,51 @@ class MessagesService(Resource):
     def watch(
         self,
         *,
+        inbound_only: bool = False,
         filter: Mapping[str, Any] | None = None,
         interval: float = 5.0,
         max_interval: float = 60.0,
         after_id: int | None = None,
+        own_number: str | None = None,
     ) -> MessageWatch[Message]:
         """New messages as they arrive, oldest first: an endless async iterator that polls.
 
-        Only messages arriving after the start are yielded, or every message with an id above
-        ``after_id`` (resume with the ``last_seen_id`` you stored). Polls wait ``interval``
-        seconds, doubling up to ``max_interval`` while idle, and honour 429 waits.
+        Where it starts: without ``after_id``, at the newest message when ``watch()`` is
+        called — inside a running loop it asks for it at once, in the background, so nothing
+        arriving before the first ``async for`` step is lost. With ``after_id`` (the
+        ``last_seen_id`` you stored), every message with a greater id is yielded. Polls wait
+        ``interval`` seconds, doubling up to ``max_interval`` while idle, and honour 429 waits.
+
+        ``inbound_only=True`` yields only the messages customers sent. It asks the server for
+        ``filter[direction]=inbound`` only while the server honours it; the server code has no
+        direction column and answers that with a 500 (REFERENCE §12), and then the watch keeps
+        the messages whose ``sender_id`` is not the account's own WhatsApp number, read once
+        with ``account.get()`` (or given as ``own_number``). ``watch.direction_source`` says
+        which way it is working: ``"server"`` or ``"sender_id"``.
+        ``filter={"direction": "inbound"}`` (or ``"outbound"``) is handled the same way.
 
         Example::
 
-            watch = client.messages.watch(filter={"direction": "inbound"}, interval=2)
+            watch = client.messages.watch(inbound_only=True, interval=2)
             async for message in watch:
                 await reply_to(message)
         """
+        own: str | OwnNumber | None = own_number
+        if own is None:
+            account = AccountService(self._client)
+
+            async def own_number_of_account() -> str | None:
+                return (await account.get()).whatsapp_number
+
+            own = own_number_of_account
         return watch_messages(
-            self, filter=filter, interval=interval, max_interval=max_interval, after_id=after_id
+            self,
+            filter=filter,
+            interval=interval,
+            max_interval=max_interval,
+            after_id=after_id,
+            direction="inbound" if inbound_only else None,
+            own_number=own,
         )
 
 

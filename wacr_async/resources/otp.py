@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .._envelope import data_of
+from .._envelope import resource_of
 from .._validate import (
     check_int_range,
     check_max_length,
@@ -169,7 +169,7 @@ class OTPService(Resource):
         if purpose is not None:
             body["purpose"] = purpose
         payload = await self._payload("POST", "/auth/status", safety="idempotent", json=body)
-        data = data_of(payload)
+        data = resource_of(payload)
         if (
             isinstance(data, Mapping)
             and isinstance(payload, Mapping)

@@ -63,7 +63,9 @@ class TemplatesService(Resource):
         """All templates (``GET /templates``); returns a pager at once.
 
         ``sort`` takes ``template_name``, ``created_at``, ``updated_at``; ``search`` matches
-        the name and category; filters: ``status``, ``category``, ``language``.
+        the name and category; filters: ``status``, ``category``, ``language``. ``fields`` is
+        accepted and not sent: the server code answers ``fields=`` here with a 500 (REFERENCE
+        §12), and every field of a template is read anyway.
 
         Example::
 
@@ -78,7 +80,6 @@ class TemplatesService(Resource):
             sort=sort,
             search=search,
             filter=filter,
-            fields=fields,
             prefetch=prefetch,
             concurrency=concurrency,
         )

@@ -25,6 +25,9 @@ async def get_account(state: State, request: web.Request) -> web.Response:
     expires = state.subscription_expires_at
     data = {
         **state.account,
+        # Not in the docs or the server code's answer: the sandbox tells its sender number, so
+        # that watch(inbound_only=True) can tell directions apart against it.
+        "whatsapp_number": state.wa_number,
         "subscription": {
             "plan_name": plan.name or "Free",
             "plan_id": plan.plan_id,

@@ -170,7 +170,7 @@ async def get_contact(state: State, request: web.Request) -> web.Response:
     row = row_or_404(state.contacts, path_int(request), _NOT_FOUND)
     includes = includes_of(request)
     data: Any = presenter(state, includes)(row) if includes else row
-    return ok(state.clock, data)
+    return ok(state.clock, state.shown(data))
 
 
 async def update_contact(state: State, request: web.Request) -> web.Response:

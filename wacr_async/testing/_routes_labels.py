@@ -99,7 +99,7 @@ class Label:
         return ok(state.clock, row, f"{self.noun.capitalize()} created successfully", status=201)
 
     async def get(self, state: State, request: web.Request) -> web.Response:
-        return ok(state.clock, self._row(state, request))
+        return ok(state.clock, state.shown(self._row(state, request)))
 
     async def update(self, state: State, request: web.Request) -> web.Response:
         body = await read_input(request)

@@ -3,6 +3,11 @@
 Send Media's extension and size failures answer ``{"status": "error", "message": …}`` with
 422 outside the envelope, as the server does. Uploaded files are streamed and measured,
 never kept.
+
+Reading (§12): the server code's messages table has no ``direction`` column, so list items
+carry exactly 9 keys, ``filter[direction]`` or ``fields=`` answer its 500 ``INTERNAL_ERROR``
+"Failed to fetch messages", and ``sort`` is ignored (always newest first).
+``state.documented_queries`` serves the documented reading instead.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import secrets
 from typing import Any, NamedTuple
 
 from aiohttp import web
+from multidict import MultiDict
 
 from ._envelope import ApiError, RawError, ok
 from ._input import Upload, path_int, read_input, row_or_404, url_extension
@@ -31,6 +37,7 @@ from ._sending import (
     resolve_contact,
 )
 from ._state import State
+from ._table import Row
 from ._templates import render
 from ._validation import Validator, is_int, need
 
@@ -437,14 +444,58 @@ async def send_interactive(state: State, request: web.Request) -> web.Response:
     return ok(state.clock, data, "Interactive message sent successfully")
 
 
+# What the server code's list and show answers carry (its messages table's columns).
+LIST_KEYS = (
+    "id",
+    "interaction_id",
+    "sender_id",
+    "type",
+    "message",
+    "status",
+    "message_id",
+    "sent_at",
+    "is_read",
+)
+DETAIL_KEYS = (*LIST_KEYS, "status_message", "ref_message_id", "url", "staff_id")
+
+
+def _list_item(row: Row) -> dict[str, Any]:
+    return {key: row[key] for key in LIST_KEYS}
+
+
+def refuse_unservable(query: Any, noun: str) -> None:
+    """The server code's 500 for ``fields=`` (and ``filter[direction]`` on messages)."""
+    if query.get("fields"):
+        column = "contacts.firstname"  # the contact columns it always adds to the select
+    elif noun == "messages" and any(key.startswith("filter[direction]") for key in query):
+        column = "direction"
+    else:
+        return
+    raise ApiError(
+        500,
+        "INTERNAL_ERROR",
+        f"Failed to fetch {noun}",
+        {"error": f"SQLSTATE[42S22]: Column not found: 1054 Unknown column '{column}'"},
+    )
+
+
 async def list_messages(state: State, request: web.Request) -> web.Response:
-    selection = select(state.messages, request.query, MESSAGES)
-    return list_response(state.clock, request, state.messages, selection, MESSAGES)
+    if state.documented_queries:
+        selection = select(state.messages, request.query, MESSAGES)
+        return list_response(state.clock, request, state.messages, selection, MESSAGES)
+    refuse_unservable(request.query, "messages")
+    # Its query builder always orders newest first: a sort parameter changes nothing.
+    query = MultiDict((key, value) for key, value in request.query.items() if key != "sort")
+    selection = select(state.messages, query, MESSAGES)
+    return list_response(
+        state.clock, request, state.messages, selection, MESSAGES, present=_list_item
+    )
 
 
 async def get_message(state: State, request: web.Request) -> web.Response:
     row = row_or_404(state.messages, path_int(request), "Message not found.")
-    return ok(state.clock, row, "Message retrieved successfully")
+    data = row if state.documented_queries else {key: row[key] for key in DETAIL_KEYS}
+    return ok(state.clock, data, "Message retrieved successfully")
 
 
 _SLUG = re.compile(r"[^a-z0-9]+")

@@ -8,6 +8,7 @@ from aiohttp import web
 
 from ._envelope import ApiError, ok
 from ._query import ListSpec, list_response, select
+from ._routes_messages import refuse_unservable
 from ._state import State
 from ._table import Row
 
@@ -55,6 +56,8 @@ def _auth_item(row: Row) -> dict[str, Any]:
 
 
 async def list_templates(state: State, request: web.Request) -> web.Response:
+    if not state.documented_queries:
+        refuse_unservable(request.query, "templates")
     selection = select(state.templates, request.query, TEMPLATES)
     return list_response(state.clock, request, state.templates, selection, TEMPLATES)
 
@@ -72,7 +75,7 @@ async def get_template(state: State, request: web.Request) -> web.Response:
     template_id = request.match_info["template_id"]
     for row in state.templates:
         if row["template_id"] == template_id:
-            return ok(state.clock, row)
+            return ok(state.clock, state.shown(row))
     raise ApiError(404, "NOT_FOUND", "Template not found.")
 
 

@@ -53,6 +53,14 @@ class Sandbox:
     ``latency`` adds a delay to every request: seconds, or ``(seconds, jitter)``.
     ``detailed_auth`` answers auth failures with the server's own 401 codes rather than the
     documented ``UNAUTHORIZED`` (see ``revoke_token``, ``expire_token``, ``add_token``).
+
+    Where the docs and the server code differ (REFERENCE §12) the sandbox answers like the
+    server code by default: the five show endpoints (``GET /contacts/{id}``, ``/groups/{id}``,
+    ``/sources/{id}``, ``/statuses/{id}``, ``/templates/{template_id}``) nest the resource as
+    ``data: {"data": {…}}`` — ``show_wrapped=False`` answers flat, as documented — and message
+    items carry the server's 9 keys, with ``filter[direction]`` and ``fields=`` on messages and
+    templates answering its 500. ``documented_queries=True`` serves them as documented instead
+    (messages with a ``direction`` key; ``filter[direction]`` and ``fields=`` honoured).
     """
 
     routes: ClassVar[tuple[Route, ...]] = ROUTES
@@ -71,11 +79,15 @@ class Sandbox:
         port: int = 0,
         seed_defaults: bool = True,
         detailed_auth: bool = False,
+        show_wrapped: bool = True,
+        documented_queries: bool = False,
     ) -> None:
         self.clock = clock or Clock()
         self.ledger = Ledger()
         self.state = State(self.clock, self.ledger, plan)
         self.state.whatsapp_configured = whatsapp_configured
+        self.state.show_wrapped = show_wrapped
+        self.state.documented_queries = documented_queries
         self.faults = Faults()
         given = tokens if tokens is not None else {DEFAULT_TOKEN: {"*"}}
         self._tokens: dict[str, frozenset[str]] = {
@@ -274,6 +286,37 @@ class Sandbox:
             self._access.limiter.whitelist = self._whitelist
 
     # -- switches and helpers for tests ------------------------------------------------------
+
+    @property
+    def show_wrapped(self) -> bool:
+        """Whether the five show endpoints nest the resource (``data: {"data": {…}}``), as the
+        server code does, or answer flat, as documented. Assignable.
+
+        Example::
+
+            sandbox.show_wrapped = False   # GET /contacts/7 answers data: {"id": 7, …}
+        """
+        return self.state.show_wrapped
+
+    @show_wrapped.setter
+    def show_wrapped(self, value: bool) -> None:
+        self.state.show_wrapped = value
+
+    @property
+    def documented_queries(self) -> bool:
+        """Serve messages and templates as documented (a ``direction`` key, ``filter[direction]``
+        and ``fields=`` honoured) instead of as the server code does (9 keys on message items;
+        those queries answer 500). Assignable.
+
+        Example::
+
+            sandbox.documented_queries = True
+        """
+        return self.state.documented_queries
+
+    @documented_queries.setter
+    def documented_queries(self, value: bool) -> None:
+        self.state.documented_queries = value
 
     @property
     def plan(self) -> Plan:

@@ -113,6 +113,11 @@ class State:
         }
         self.subscription_expires_at: float | None = now + 30 * 86400
         self.whatsapp_configured = True
+        # The server code's show endpoints nest the resource: data: {"data": {…}} (§12).
+        self.show_wrapped = True
+        # The docs' queries: a message direction key, filter[direction] and fields= on messages and
+        # templates; the server code answers those two queries with a 500.
+        self.documented_queries = False
         self.wa_number = "15550100000"  # the tenant's default WhatsApp number (sender_id)
         self.default_source_id: int | None = None
         self.default_status_id: int | None = None
@@ -146,6 +151,10 @@ class State:
         from ._webhooks import Webhooks  # here, not at the top: it imports this module
 
         self.webhooks: Webhooks = Webhooks(self)  # events for subscribed URLs (REFERENCE §13)
+
+    def shown(self, resource: Any) -> Any:
+        """What a show endpoint puts under ``data``: the resource, nested once or flat."""
+        return {"data": resource} if self.show_wrapped else resource
 
     # -- contacts ---------------------------------------------------------------------------
 
