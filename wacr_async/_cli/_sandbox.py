@@ -34,6 +34,7 @@ async def serve(
     no_whatsapp: bool,
     webhook: str | None = None,
     webhook_secret: str | None = None,
+    flat_show: bool = False,
 ) -> int:
     from ..testing.__main__ import serve as serve_sandbox
 
@@ -47,6 +48,7 @@ async def serve(
         notes=_notes,
         webhook=webhook,
         webhook_secret=webhook_secret,
+        show_wrapped=not flat_show,
     )
     click.echo("WA.cr sandbox stopped.")
     return 0
@@ -86,6 +88,12 @@ async def serve(
     is_flag=True,
     help="Act as if WhatsApp is not configured (sends answer 422).",
 )
+@click.option(
+    "--flat-show",
+    is_flag=True,
+    help="Answer GET /contacts/{id} and the other show endpoints flat, as documented "
+    "(default: nested data.data, as the server code does).",
+)
 @click.option("--webhook", metavar="URL", help="Send webhook events (signed) to this URL.")
 @click.option("--webhook-secret", metavar="SECRET", help="Sign the webhooks with this secret.")
 def sandbox_command(
@@ -97,6 +105,7 @@ def sandbox_command(
     no_whatsapp: bool,
     webhook: str | None,
     webhook_secret: str | None,
+    flat_show: bool,
 ) -> None:
     """Serve the in-memory WA.cr API on this machine until Ctrl-C.
 
@@ -114,4 +123,5 @@ def sandbox_command(
         no_whatsapp=no_whatsapp,
         webhook=webhook,
         webhook_secret=webhook_secret,
+        flat_show=flat_show,
     )

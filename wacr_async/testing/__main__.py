@@ -53,6 +53,11 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
         action="store_true",
         help="act as if WhatsApp is not configured (sends answer 422)",
     )
+    parser.add_argument(
+        "--flat-show",
+        action="store_true",
+        help="answer the show endpoints flat, as documented (default: nested, as the server)",
+    )
     return parser.parse_args(argv)
 
 
@@ -67,6 +72,7 @@ async def serve(
     notes: Callable[[Sandbox], Iterable[str]] = lambda sandbox: (),
     webhook: str | None = None,
     webhook_secret: str | None = None,
+    show_wrapped: bool = True,
 ) -> None:
     """Serve a sandbox until SIGINT or SIGTERM.
 
@@ -79,6 +85,7 @@ async def serve(
         whatsapp_configured=whatsapp_configured,
         host=host,
         port=port,
+        show_wrapped=show_wrapped,
     )
     if seed_contacts:
         sandbox.seed_contacts(seed_contacts)
@@ -109,6 +116,7 @@ async def _serve(args: argparse.Namespace) -> None:
         whatsapp_configured=not args.no_whatsapp,
         webhook=args.webhook,
         webhook_secret=args.webhook_secret,
+        show_wrapped=not args.flat_show,
     )
     print("WA.cr sandbox stopped", flush=True)
 
