@@ -113,6 +113,7 @@ from .models.otp import AuthTemplate, OTPSent, OTPStatus, OTPVerified
 from .models.sources import Source
 from .models.statuses import Status
 from .models.templates import SyncResult, Template
+from .models.tokens import CreatedToken, SecretToken, Token
 from .pagination import AsyncPager, Page
 
 if TYPE_CHECKING:
@@ -141,6 +142,7 @@ __all__ = [
     "Contact",
     "ContactDefaults",
     "ContactOptedOutError",
+    "CreatedToken",
     "DuplicateResourceError",
     "FailedOutcome",
     "FailedRow",
@@ -192,6 +194,7 @@ __all__ = [
     "ResourceConflictError",
     "Row",
     "SQLiteJournal",
+    "SecretToken",
     "Section",
     "SendReport",
     "SendRun",
@@ -214,6 +217,7 @@ __all__ = [
     "TemplateNotFoundError",
     "TextMessage",
     "Timeout",
+    "Token",
     "TransportError",
     "UnexpectedResponseError",
     "UnknownOutcome",

@@ -34,6 +34,7 @@ from .resources.otp import OTPService
 from .resources.sources import SourcesService
 from .resources.statuses import StatusesService
 from .resources.templates import TemplatesService
+from .resources.tokens import TokensService
 
 __all__ = ["Client"]
 
@@ -93,6 +94,7 @@ class Client:
         "sources",
         "statuses",
         "templates",
+        "tokens",
     )
 
     account: AccountService
@@ -105,6 +107,7 @@ class Client:
     sources: SourcesService
     statuses: StatusesService
     templates: TemplatesService
+    tokens: TokensService
 
     def __init__(
         self,
@@ -157,6 +160,7 @@ class Client:
         self.sources = SourcesService(self)
         self.statuses = StatusesService(self)
         self.templates = TemplatesService(self)
+        self.tokens = TokensService(self)
 
     def with_options(
         self,

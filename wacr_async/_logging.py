@@ -31,6 +31,8 @@ _PHONE_KEYS = ("phone", "mobile", "wa_id", "msisdn")
 # Query keys whose values are shown as they are; the others are hidden unless bodies are on.
 _PLAIN_QUERY_KEYS = frozenset({"page", "per_page", "sort", "include", "fields"})
 _MAX_BODY_CHARS = 2000
+# API tokens ("wm_" + 60 characters): the plain token in a tokens.create/rotate answer.
+_API_TOKEN = re.compile(r"\bwm_[A-Za-z0-9]{8,}")
 _REQUEST_ID_HEADERS = ("X-Request-Id", "X-Request-ID", "Request-Id")
 
 
@@ -46,13 +48,14 @@ def mask_phone(value: str) -> str:
 
 
 def mask_text(text: str) -> str:
-    """``text`` with every phone-like digit run masked to its last four digits.
+    """``text`` with every phone-like digit run masked to its last four digits (and any API
+    token in it hidden).
 
     Example::
 
         mask_text("sent to 919876543210")   # 'sent to ***3210'
     """
-    return _PHONE_RUN.sub(r"***\1", text)
+    return _PHONE_RUN.sub(r"***\1", _API_TOKEN.sub("wm_***", text))
 
 
 def mask_path(path: str) -> str:

@@ -28,7 +28,7 @@ from ._envelope import ApiError, RawError, error_response, json_response
 from ._faults import Faults
 from ._input import ROUTE_KEY
 from ._ratelimit import ApiRateLimiter
-from ._routes import HANDLERS, ROUTES, Handler, Route
+from ._routes import HANDLERS, Handler, Route
 from ._state import State
 from ._webhooks import inbound_route
 
@@ -205,7 +205,7 @@ def _path_regex(path: str) -> re.Pattern[str]:
     )
 
 
-_PATTERNS = [(route, _path_regex(route.path)) for route in ROUTES]
+_PATTERNS = [(route, _path_regex(route.path)) for route, _ in HANDLERS]
 
 
 def _unmatched_handler(state: State) -> Endpoint:

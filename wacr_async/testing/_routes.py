@@ -1,4 +1,5 @@
-"""The route table: all 43 API v2 routes with their scopes, and the handler of each.
+"""The route table: all 43 API v2 routes and the 6 token routes (§14, in the server code
+only; scope ``tokens:manage``, which only ``*`` passes), with the handler of each.
 
 ``ROUTES`` is public (``Sandbox.routes``): method, path pattern (relative to ``/api/v2``)
 and required scope (``None``: any valid token, the Comments pages). Scopes the docs leave
@@ -19,10 +20,11 @@ from . import _routes_groups as groups
 from . import _routes_messages as messages
 from . import _routes_otp as otp
 from . import _routes_templates as templates
+from . import _routes_tokens as tokens
 from ._routes_labels import GROUPS, SOURCES, STATUSES
 from ._state import State
 
-__all__ = ["HANDLERS", "ROUTES", "Handler", "Route"]
+__all__ = ["HANDLERS", "ROUTES", "TOKEN_ROUTES", "Handler", "Route"]
 
 Handler = Callable[[State, web.Request], Awaitable[web.StreamResponse]]
 
@@ -87,5 +89,18 @@ _TABLE: tuple[tuple[Route, Handler], ...] = (
     (Route("GET", "/templates/{template_id}", "templates:read"), templates.get_template),
 )
 
+# In the server code, not in the public docs.
+_TOKENS: tuple[tuple[Route, Handler], ...] = (
+    (Route("GET", "/tokens", "tokens:manage"), tokens.list_tokens),
+    (Route("POST", "/tokens", "tokens:manage"), tokens.create_token),
+    (Route("GET", "/tokens/{id}", "tokens:manage"), tokens.get_token),
+    (Route("PATCH", "/tokens/{id}", "tokens:manage"), tokens.update_token),
+    (Route("DELETE", "/tokens/{id}", "tokens:manage"), tokens.revoke_token),
+    (Route("POST", "/tokens/{id}/rotate", "tokens:manage"), tokens.rotate_token),
+)
+
 ROUTES: tuple[Route, ...] = tuple(route for route, _ in _TABLE)
-HANDLERS: tuple[tuple[Route, Handler], ...] = _TABLE
+"""The 43 documented routes (``Sandbox.routes``)."""
+TOKEN_ROUTES: tuple[Route, ...] = tuple(route for route, _ in _TOKENS)
+"""The 6 token routes (``Sandbox.token_routes``)."""
+HANDLERS: tuple[tuple[Route, Handler], ...] = _TABLE + _TOKENS

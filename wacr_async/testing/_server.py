@@ -21,8 +21,9 @@ from ._faults import Faults
 from ._phones import digits_of
 from ._pipeline import API_PREFIX, Access, build_app
 from ._ratelimit import ApiRateLimiter
-from ._routes import ROUTES, Route
+from ._routes import ROUTES, TOKEN_ROUTES, Route
 from ._routes_labels import GROUPS, SOURCES, STATUSES
+from ._routes_tokens import add_token_row
 from ._state import Plan, State
 from ._table import Row
 from ._templates import make_template
@@ -64,6 +65,7 @@ class Sandbox:
     """
 
     routes: ClassVar[tuple[Route, ...]] = ROUTES
+    token_routes: ClassVar[tuple[Route, ...]] = TOKEN_ROUTES
 
     def __init__(
         self,
@@ -95,6 +97,9 @@ class Sandbox:
         }
         self._access = Access(self._tokens)
         self._access.detailed_auth = detailed_auth
+        self.state.access = self._access
+        for number, (token, scopes) in enumerate(self._tokens.items(), 1):
+            add_token_row(self.state, token, f"Sandbox token {number}", sorted(scopes))
         self._whitelist = frozenset(whitelisted_tokens)
         self.rate_limit = rate_limit
         if latency is not None:

@@ -133,6 +133,9 @@ class State:
         self.statuses = Table()
         self.templates = Table()
         self.messages = Table()  # chat message rows; comments share the id sequence
+        self.api_tokens = Table()  # token management (§14): rows never hold the secret
+        self.token_secrets: dict[int, str] = {}
+        self.access: Any = None  # the pipeline's Access, for the token routes (set by Sandbox)
         self.phones = UniqueIndex()
         self.emails = UniqueIndex()
 
