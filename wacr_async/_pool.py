@@ -42,6 +42,7 @@ class _End:
 
 
 END: Any = _End()
+_CUT: Any = object()  # a read that stop() cut short: the input is not exhausted
 
 
 class ItemReader(Generic[T]):
@@ -123,6 +124,7 @@ class WorkerPool(Generic[T]):
         "_on_read",
         "_reading",
         "_release_when_done",
+        "_wakeup",
         "_work",
         "exhausted",
         "limit",
@@ -151,6 +153,7 @@ class WorkerPool(Generic[T]):
         # held items whose task has ended and that nobody has taken from next_done yet
         self._done: deque[int] = deque()
         self._reading: asyncio.Task[Any] | None = None
+        self._wakeup: asyncio.Future[None] | None = None
         self.next_index = 0
         self.exhausted = False
         self.stopped = False
@@ -171,6 +174,8 @@ class WorkerPool(Generic[T]):
         loop = asyncio.get_running_loop()
         while not self.stopped and not self.exhausted and len(self._held) < self.limit:
             item = await self._read()
+            if item is _CUT:
+                return
             if item is END:
                 self.exhausted = True
                 return
@@ -185,6 +190,9 @@ class WorkerPool(Generic[T]):
 
     def _ended(self, index: int, task: asyncio.Task[Any]) -> None:
         self._done.append(index)
+        wakeup = self._wakeup
+        if wakeup is not None and not wakeup.done():
+            wakeup.set_result(None)
 
     async def _read(self) -> Any:
         if not self.reader.is_async:
@@ -195,7 +203,7 @@ class WorkerPool(Generic[T]):
             return await self._reading
         except asyncio.CancelledError:
             if self.stopped and not _cancelling():
-                return END  # stop() cancelled the read, not our caller
+                return _CUT  # stop() cancelled the read, not our caller
             raise
         except BaseException:
             self.stopped = True
@@ -211,17 +219,20 @@ class WorkerPool(Generic[T]):
                 task = self._held.get(index)
                 if task is None:
                     return None
-                if not task.done():
-                    await asyncio.wait([task])
-                if index in self._done:
-                    self._done.remove(index)
-                return self._take(index)
-            if self._done:
+                if task.done():
+                    if index in self._done:
+                        self._done.remove(index)
+                    return self._take(index)
+            elif self._done:
                 return self._take(self._done.popleft())
-            running = [task for task in self._held.values() if not task.done()]
-            if not running:
-                return None
-            await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+            elif all(task.done() for task in self._held.values()):
+                return None  # every held item has ended and been taken: nothing to wait for
+            # One future woken by whichever task ends next: no callbacks per waiting task.
+            self._wakeup = asyncio.get_running_loop().create_future()
+            try:
+                await self._wakeup
+            finally:
+                self._wakeup = None
 
     def _take(self, index: int) -> tuple[int, asyncio.Task[Any]]:
         task = self._held[index]
