@@ -73,6 +73,13 @@ class InterruptGuard:
         # Runs in the main thread between bytecodes: hand the work to the loop.
         loop = self._loop
         if loop is None or loop.is_closed():
+            # The run's loop is gone without the run putting SIGINT back: do it now, and let
+            # the previous handler have this one.
+            previous = self._previous
+            signal.signal(signal.SIGINT, previous)
+            self._loop = None
+            if callable(previous):
+                previous(signum, frame)
             return
         self._count += 1
         action = self._on_first if self._count == 1 else self._on_second
