@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 
@@ -416,3 +417,21 @@ def test_a_permit_is_opaque_but_says_where_it_came_from() -> None:
     permit = Permit(lane, epoch=3, granted_at=12.5)
     assert permit.lane is lane and not permit.returned
     assert "low" in repr(permit)
+
+
+def test_a_limiter_carried_to_a_new_loop_does_not_wait_on_the_old_loops_timer() -> None:
+    limiter = FixedLimiter(60, wall=time.time)
+    lane = limiter.lane()
+
+    async def leave_a_timer_behind() -> None:
+        await limiter.acquire(lane)
+        waiter = asyncio.ensure_future(limiter.acquire(lane))
+        await settle()
+        waiter.cancel()  # the room's timer stays set on this loop, which then closes
+        await asyncio.gather(waiter, return_exceptions=True)
+
+    async def wait_for_a_turn() -> None:
+        await limiter.acquire(lane)  # waits for the slot: a timer on the new loop must wake it
+
+    run_virtual(leave_a_timer_behind())
+    run_virtual(wait_for_a_turn())
