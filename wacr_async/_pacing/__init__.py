@@ -26,9 +26,17 @@ Priority and share (lanes)::
     web = limiter.lane(priority="high")          # served before any queued normal/low work
     bulk = limiter.lane(priority="low", share=0.8)  # spaced evenly at 80% of the token's rate
 
-Low-priority lanes are spaced evenly through the window instead of spending it in a burst,
-so a high-priority call almost always finds a free slot at once, while a bulk job alone
-still gets the whole rate (``share=None``). ``benchmarks/priority.py`` measures both.
+Low-priority lanes are spaced evenly through the window (after a burst of a tenth of it)
+instead of spending it at once, so a high-priority call almost always finds a free slot,
+while a bulk job alone still gets the whole rate (``share=None``).
+
+Why this default (``benchmarks/priority.py``: a token limited to 60 calls per 10 s, a bulk
+job of 16 workers for 60 s, 20 high-priority sends spread over that time): the high calls
+waited 0 ms at the median (max 0.8 s) and the bulk job kept 0.96 of the token's rate beside
+them; alone it reached 1.01. The same bulk job bursting on a normal lane (the pacing before
+lanes) left the high calls a median wait of 5.2 s. A reserve of slots kept for high calls
+was not chosen: it costs a lone job that many slots in every window, and once the reserve is
+spent the next high call waits for the next window all the same.
 """
 
 from __future__ import annotations
