@@ -14,7 +14,7 @@ import pytest
 
 import wacr_async as wacr
 from wacr_async._envelope import PageMeta
-from wacr_async.pagination import MAX_EMPTY_PAGES, AsyncPager, Page
+from wacr_async.pagination import AsyncPager, Page
 
 
 class Listing:
@@ -146,235 +146,57 @@ async def test_empty_listing_is_one_empty_first_page() -> None:
     assert listing.calls == [1, 1, 1]
 
 
-async def test_empty_pages_claiming_more_end_in_pagination_error_after_a_bound() -> None:
+async def test_an_empty_page_ends_the_list_even_when_it_claims_more() -> None:
     listing = Listing(range(10))
     for page in range(1, 50):
         listing.has_more_override[page] = True
-    with pytest.raises(wacr.PaginationError, match="empty pages"):
-        [x async for x in AsyncPager(listing.fetch, per_page=10)]
-    assert listing.calls == list(range(1, 2 + MAX_EMPTY_PAGES))
-
-
-async def test_one_empty_page_claiming_more_is_skipped() -> None:
-    items = list(range(30))
-    listing = Listing(items)
-    original = listing.answer
-
-    def hole_at_page_2(page: int) -> tuple[Sequence[Any], PageMeta]:
-        chunk, meta = original(page)
-        return ([], meta) if page == 2 else (chunk, meta)
-
-    listing.answer = hole_at_page_2  # type: ignore[method-assign]  # a server with a gap
-    assert await AsyncPager(listing.fetch, per_page=10).collect() == items[:10] + items[20:]
-
-
-async def test_a_server_ignoring_the_page_number_is_an_error_not_a_loop() -> None:
-    listing = Listing(range(100))
-    listing.current_page_override = 1
-    with pytest.raises(wacr.PaginationError, match="Asked for page 2"):
-        await AsyncPager(listing.fetch, per_page=10).collect()
-
-
-# pages, first_page, collect, limit
-
-
-async def test_pages_carry_position_and_totals() -> None:
-    listing = Listing(range(25))
-    pages = [page async for page in AsyncPager(listing.fetch, per_page=10).pages()]
-    assert [(p.page, len(p), p.has_more) for p in pages] == [
-        (1, 10, True),
-        (2, 10, True),
-        (3, 5, False),
-    ]
-    assert {(p.per_page, p.total, p.total_pages) for p in pages} == {(10, 25, 3)}
-
-
-@pytest.mark.parametrize("concurrency", [1, 8])
-async def test_first_page_is_one_request(concurrency: int) -> None:
-    listing = Listing(range(25))
-    page = await AsyncPager(listing.fetch, per_page=10, concurrency=concurrency).first_page()
-    await settle()
-    assert (page.page, list(page.items), page.total) == (1, list(range(10)), 25)
-    assert listing.calls == [1]
-
-
-@pytest.mark.parametrize(
-    ("limit", "calls"),
-    [(0, []), (5, [1]), (10, [1]), (11, [1, 2]), (25, [1, 2, 3]), (99, [1, 2, 3])],
-)
-@pytest.mark.parametrize("concurrency", [1, 8])
-async def test_collect_limit_stops_fetching(limit: int, calls: list[int], concurrency: int) -> None:
-    listing = Listing(range(25))
-    pager = AsyncPager(listing.fetch, per_page=10, concurrency=concurrency)
-    assert await pager.collect(limit=limit) == list(range(min(limit, 25)))
-    await settle()
-    assert sorted(listing.calls) == calls
-
-
-async def test_a_pager_can_be_iterated_again() -> None:
-    listing = Listing(range(15))
-    pager = AsyncPager(listing.fetch, per_page=10)
-    assert [x async for x in pager] == [x async for x in pager] == list(range(15))
-
-
-# fetching ahead
-
-
-async def test_prefetch_requests_the_next_page_while_the_caller_works() -> None:
-    listing = Listing(range(30))
-    iterator = aiter(AsyncPager(listing.fetch, per_page=10))
-    assert await anext(iterator) == 0
-    await settle()  # the caller is busy with item 0
+    assert [x async for x in AsyncPager(listing.fetch, per_page=10)] == list(range(10))
     assert listing.calls == [1, 2]
-    await settle()
-    assert listing.calls == [1, 2]  # one page ahead, not more
-    await iterator.aclose()  # type: ignore[attr-defined]  # our iterator has aclose
 
 
-async def test_a_page_is_parsed_after_the_next_one_was_requested() -> None:
-    listing = Listing(range(30))
-    requested_when_parsing: list[list[int]] = []
+class Shrinking(Listing):
+    """A list of 500 rows that another client deletes down to 5 once page 1 has been read."""
 
-    def parse(raw: Sequence[Any]) -> list[str]:
-        requested_when_parsing.append(list(listing.calls))
-        return [f"item {x}" for x in raw]
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(range(500), per_page=10, **kwargs)
 
-    pager = AsyncPager(listing.fetch, parse=parse, per_page=10)
-    assert (await pager.collect())[:2] == ["item 0", "item 1"]
-    # the server can work on page n + 1 while page n is turned into models
-    assert requested_when_parsing == [[1, 2], [1, 2, 3], [1, 2, 3]]
+    def answer(self, page: int) -> tuple[Sequence[Any], PageMeta]:
+        chunk, meta = super().answer(page)
+        if page == 1:
+            del self.items[5:]
+        return chunk, meta
 
 
-async def test_without_prefetch_pages_are_requested_on_demand() -> None:
-    listing = Listing(range(30))
-    iterator = aiter(AsyncPager(listing.fetch, per_page=10, prefetch=False))
-    assert await anext(iterator) == 0
-    await settle()
-    assert listing.calls == [1]
-    assert [await anext(iterator) for _ in range(10)][-1] == 10
+@pytest.mark.parametrize("meta", ["full", "pages"])
+async def test_a_list_shrinking_from_50_pages_to_1_costs_two_requests(meta: str) -> None:
+    listing = Shrinking(meta=meta)
+    got = [x async for x in AsyncPager(listing.fetch, per_page=10)]
+    assert got == list(range(10))
     assert listing.calls == [1, 2]
-    await iterator.aclose()  # type: ignore[attr-defined]  # our iterator has aclose
 
 
-async def test_prefetch_is_not_speculative_past_the_last_page() -> None:
-    listing = Listing(range(10))
-    iterator = aiter(AsyncPager(listing.fetch, per_page=10))
-    assert await anext(iterator) == 0
-    await settle()
-    assert listing.calls == [1]
-
-
-async def test_concurrency_fans_out_once_the_page_count_is_known() -> None:
-    listing = Listing(range(100))
-    release = {page: asyncio.Event() for page in range(2, 11)}
-    listing.gates.update(release)
-    iterator = aiter(AsyncPager(listing.fetch, per_page=10, concurrency=4))
-    assert await anext(iterator) == 0
-    await settle()
-    assert sorted(listing.calls) == [1, 2, 3, 4, 5]
-    assert listing.in_flight == 4
-    # pages finish in reverse order; items still come in page order
-    for page in (5, 4, 3, 2):
-        release[page].set()
-        await settle()
-    rest = [await anext(iterator) for _ in range(19)]
-    assert rest == list(range(1, 20))
-    for event in release.values():
-        event.set()
-    assert [x async for x in iterator] == list(range(20, 100))
-    assert listing.max_in_flight == 4
-
-
-async def test_concurrency_keeps_the_window_full_up_to_the_last_page() -> None:
-    listing = Listing(range(100))
-    iterator = aiter(AsyncPager(listing.fetch, per_page=10, concurrency=4).pages())
-    in_flight_after_each_page: list[int] = []
-    async for _ in iterator:
-        await settle()
-        in_flight_after_each_page.append(len(listing.calls) - len(in_flight_after_each_page) - 1)
-    assert in_flight_after_each_page == [4, 4, 4, 4, 4, 4, 3, 2, 1, 0]
-
-
-async def test_concurrency_without_a_page_count_stays_sequential() -> None:
-    listing = Listing(range(100), meta="none")
-    assert await AsyncPager(listing.fetch, per_page=10, concurrency=8).collect() == list(range(100))
-    assert listing.max_in_flight == 1
-
-
-@pytest.mark.parametrize("concurrency", [1, 3, 8])
-async def test_at_most_concurrency_plus_one_pages_are_held(concurrency: int) -> None:
-    listing = Listing(range(200))
-    held_peak = 0
-    done_with = 0
-    async for page in AsyncPager(listing.fetch, per_page=10, concurrency=concurrency).pages():
-        # pages requested but not yet finished with by the caller (this one included)
-        held_peak = max(held_peak, len(listing.calls) - done_with)
-        await settle()
-        held_peak = max(held_peak, len(listing.calls) - done_with)
-        done_with = page.page
-    assert held_peak == concurrency + 1
-
-
-async def test_dedupe_drops_repeated_ids() -> None:
-    class Row:
-        def __init__(self, id: int) -> None:
-            self.id = id
-
-    listing = Listing([Row(i) for i in range(30)])
-    seen: list[int] = []
-    async for row in AsyncPager(listing.fetch, per_page=10, prefetch=False).dedupe():
-        seen.append(row.id)
-        if row.id == 5:  # someone inserts a row at the front: items shift by one
-            listing.items.insert(0, Row(100))
-    assert seen == list(range(30))
-
-
-# cleaning up
-
-
-async def test_break_cancels_fetches_in_flight() -> None:
-    listing = Listing(range(100))
-    listing.gates.update({page: asyncio.Event() for page in range(2, 11)})
-    async for item in AsyncPager(listing.fetch, per_page=10, concurrency=4):
-        if item == 3:
-            await settle()  # pages 2-5 are now being fetched
-            break
-    assert page_tasks() and all(t.cancelling() or t.done() for t in page_tasks())
+@pytest.mark.parametrize("concurrency", [2, 4, 8])
+async def test_a_shrinking_list_costs_at_most_n_plus_1_requests_fanned_out(
+    concurrency: int,
+) -> None:
+    listing = Shrinking()
+    got = [x async for x in AsyncPager(listing.fetch, per_page=10, concurrency=concurrency)]
+    assert got == list(range(10))
+    assert len(listing.calls) <= concurrency + 1
     await settle()
     assert page_tasks() == []
-    assert sorted(listing.cancelled) == [2, 3, 4, 5]
 
 
-async def test_async_with_waits_for_cancelled_fetches() -> None:
-    listing = Listing(range(100))
-    listing.gates.update({page: asyncio.Event() for page in range(2, 11)})
-    async with AsyncPager(listing.fetch, per_page=10, concurrency=4) as pager:
-        async for item in pager:
-            if item == 3:
-                await settle()
-                break
-    assert page_tasks() == []
-    assert sorted(listing.cancelled) == [2, 3, 4, 5]
-
-
-async def test_cancelling_the_consumer_cancels_every_fetch() -> None:
-    listing = Listing(range(100))
-    listing.gates.update({page: asyncio.Event() for page in range(2, 11)})
-
-    async def consume() -> None:
-        async for _ in AsyncPager(listing.fetch, per_page=10, concurrency=3):
-            pass
-
-    task = asyncio.create_task(consume())
+async def test_fetches_in_flight_past_the_last_page_are_cancelled_and_not_yielded() -> None:
+    listing = Listing(range(500))
+    listing.gates.update({page: asyncio.Event() for page in range(3, 6)})
+    listing.has_more_override[2] = False  # the server says page 2 is the last, now
+    pager = AsyncPager(listing.fetch, per_page=10, concurrency=4)
+    got = [x async for x in pager]
+    assert got == list(range(20))
     await settle()
-    assert listing.in_flight == 3
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
-    await settle()
+    assert set(listing.cancelled) == {3, 4, 5}
     assert page_tasks() == []
-    assert listing.in_flight == 0
-    assert sorted(listing.cancelled) == [2, 3, 4]
 
 
 async def test_a_failed_page_raises_in_order_and_cancels_the_rest() -> None:

@@ -142,9 +142,10 @@ async def test_break_leaves_no_fetch_running(sandbox: Sandbox, client: wacr.Clie
     async for contact in client.contacts.list(per_page=10, concurrency=4):
         if contact.id == 3:
             break
-    assert page_tasks()  # pages 2-5 were in flight ...
-    assert all(t.cancelling() or t.done() for t in page_tasks())  # ... and are being cancelled
-    await settle()
+    assert page_tasks()  # pages 2-5 were in flight; the dropped generator's close path,
+    # run by asyncio on the loop (no __del__), cancels them within a few loop turns
+    for _ in range(4):
+        await settle()
     assert page_tasks() == []
 
 
