@@ -37,7 +37,7 @@ async def test_a_killed_worker_then_recover_and_a_new_worker(pg_dsn: str) -> Non
         while (requeued := await queue.recover(job, stalled_after=2)) == 0:
             assert time.monotonic() < deadline, "recover never found the dead worker's chunk"
             await asyncio.sleep(0.5)
-        assert requeued == 1
+        assert requeued in (1, 2)  # a worker runs up to two chunks at once
         status, err = await finish(await start_worker(pg_dsn, sandbox, concurrency=concurrency))
         assert status == 0, err
         report = await queue.wait(job)

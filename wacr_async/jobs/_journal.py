@@ -270,7 +270,8 @@ class PostgresJournal:
                 ops, self._ops = self._ops[:_MAX_GROUP], self._ops[_MAX_GROUP:]
                 replies: list[tuple[asyncio.Future[Any], Any, BaseException | None]] = []
                 try:
-                    async with pool.connection() as conn, conn.transaction():
+                    # One pipeline: BEGIN, settles, the gate and the claims travel together.
+                    async with pool.connection() as conn, conn.pipeline(), conn.transaction():
                         await self._apply(conn, ops, replies)
                 except psycopg.Error as exc:
                     failure = JournalError(f"{self!r}: {exc}")

@@ -1,8 +1,10 @@
 """``Worker``: a procrastinate worker that sends the chunks of jobs through the client.
 
 Each chunk goes through ``client.batch.send_messages`` (the one send path: pacing, retries,
-outcomes) with the job's :class:`PostgresJournal`. Chunks run one at a time per worker and
-``concurrency`` is the number of sends on the wire: what a token's window and the server see.
+outcomes) with the job's :class:`PostgresJournal`. ``concurrency`` is the number of sends on
+the wire for the whole worker, which is what a token's window and the server see: two chunks
+run at once (so that one chunk's tail and the next one's start overlap) and share one
+semaphore, taken before an item is handed to its run and given back with its outcome.
 
 Every worker LISTENs on the jobs channel: a stop reaches its runs at once (``run.stop()``: no
 new sends, those on the wire finish), a cancel too (``run.cancel()``: on the wire becomes
@@ -14,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
 from ..batch import ACCOUNT_ERRORS
@@ -28,11 +31,14 @@ from ._schema import NOTIFY_CHANNEL
 
 if TYPE_CHECKING:
     from .._client import Client
+    from .._specs import MessageSpec
     from ..batch import SendRun
 
 __all__ = ["Worker"]
 
 log = logging.getLogger("wacr_async.jobs")
+
+_CHUNKS_AT_ONCE = 2
 
 
 class Worker:
@@ -72,6 +78,7 @@ class Worker:
         self._signals = install_signal_handlers
         self._pool: Pool | None = None
         self._runs: dict[int, set[SendRun]] = {}
+        self._on_wire = asyncio.Semaphore(concurrency)
 
     async def run(self) -> None:
         """Work until SIGINT/SIGTERM (the chunk in progress finishes), or with ``burst``
@@ -83,7 +90,7 @@ class Worker:
             async with app.open_async():
                 await app.run_worker_async(
                     queues=[QUEUE],
-                    concurrency=1,
+                    concurrency=_CHUNKS_AT_ONCE,
                     wait=not self._burst,
                     name=self._name or "wacr-worker",
                     additional_context={WORKER_KEY: self},
@@ -137,11 +144,17 @@ class Worker:
         )
         # A key given twice in one job with other content: the first one counts.
         run = self._client.batch.send_messages(
-            specs, concurrency=self._concurrency, journal=journal, keep=0, on_mismatch="skip"
+            self._metered(specs),
+            concurrency=self._concurrency,
+            journal=journal,
+            keep=0,
+            on_mismatch="skip",
         )
         runs = self._runs.setdefault(job, set())
         runs.add(run)
         try:
+            async for _ in run:
+                self._on_wire.release()  # one outcome per item handed over
             report = await run.report()
         except JobStoppedError:
             return
@@ -155,6 +168,11 @@ class Worker:
         if stopped_by is not None and isinstance(stopped_by, ACCOUNT_ERRORS):
             # Every other worker would hit the same wall: stop the whole job.
             await end_job(pool, job, "stopped", f"{type(stopped_by).__name__}: {stopped_by}")
+
+    async def _metered(self, specs: list[MessageSpec]) -> AsyncIterator[MessageSpec]:
+        for spec in specs:
+            await self._on_wire.acquire()
+            yield spec
 
     async def _mark(self, job: int, chunk: int, state: str) -> None:
         async with self._ready_pool().connection() as conn:
