@@ -150,18 +150,31 @@ async def acceptance(dsn: str) -> list[list[object]]:
     rows: list[list[object]] = []
     async with SandboxProcess(rate_limit=(limit, window)) as sandbox:
         async with jobs.JobQueue(dsn) as queue:
-            procs = [await start_worker(dsn, sandbox, concurrency=16) for _ in range(workers)]
-            await workers_ready(dsn, workers)
-            started = time.monotonic()
-            job = await queue.submit(texts(total, "acc"), name="acceptance", chunk_size=200)
-            report = await queue.wait(job, poll=0.05)
-            elapsed = time.monotonic() - started
-            for proc in procs:
-                await finish(proc, 60)
+            procs = [
+                await start_worker(dsn, sandbox, concurrency=16, burst=False)
+                for _ in range(workers)
+            ]
+            try:
+                await workers_ready(dsn, workers)
+                started = time.monotonic()
+                job = await queue.submit(texts(total, "acc"), name="acceptance", chunk_size=200)
+                report = await queue.wait(job, poll=0.05)
+                elapsed = time.monotonic() - started
+            finally:
+                for proc in procs:
+                    proc.send_signal(signal.SIGTERM)
+                for proc in procs:
+                    await finish(proc, 60)
         stats = await sandbox.stats()
-        least = math.floor((total - 1) / limit) * window
+        nominal = total / (limit / window)  # seconds at exactly the allowed rate
         rows.append(["3 workers: duplicates", stats["duplicates"], "0"])
-        rows.append(["3 workers: share of allowed rate", f"{least / elapsed:.2f}", ">= 0.90"])
+        rows.append(
+            [
+                "3 workers: rate / allowed rate",
+                f"{nominal / elapsed:.2f} ({elapsed:.1f} s)",
+                ">= 0.90",
+            ]
+        )
         rows.append(
             ["3 workers: 429s", f"{stats['rejected']} ({stats['rejected'] / total:.2%})", "< 1%"]
         )
@@ -217,6 +230,13 @@ async def web_child(dsn: str, seconds: float) -> None:
 
 async def main(args: argparse.Namespace) -> None:
     async with database() as dsn:
+        if args.acceptance_only:
+            print_table(
+                "Issue 16 acceptance (200 per 5 s, one token)",
+                ["measure", "value", "target"],
+                await acceptance(dsn),
+            )
+            return
         solo = await one_process_throughput(args.sends)
         rows: list[list[object]] = [["1 process, send_messages", f"{solo:.0f}", "1.00x"]]
         for count in (1, 2, 4):
@@ -251,6 +271,7 @@ if __name__ == "__main__":
     parser.add_argument("--sends", type=int, default=2000)
     parser.add_argument("--items", type=int, default=5000)
     parser.add_argument("--acceptance", action="store_true")
+    parser.add_argument("--acceptance-only", action="store_true")
     parser.add_argument("--web-child", nargs=2, metavar=("DSN", "SECONDS"))
     parsed = parser.parse_args()
     if parsed.web_child:

@@ -21,8 +21,11 @@ __all__ = ["Pool", "open_pool", "psycopg"]
 Pool = psycopg_pool.AsyncConnectionPool
 
 
-async def open_pool(dsn: str, *, max_size: int = 4, name: str = "wacr") -> Pool:
-    """An open pool of autocommit connections to ``dsn``.
+async def open_pool(
+    dsn: str, *, max_size: int = 4, name: str = "wacr", durable: bool = True
+) -> Pool:
+    """An open pool of autocommit connections to ``dsn``; ``durable=False`` lets commits
+    return before they reach the disk (for state that may be lost in a crash).
 
     Example::
 
@@ -32,8 +35,19 @@ async def open_pool(dsn: str, *, max_size: int = 4, name: str = "wacr") -> Pool:
         await pool.close()
     """
     kwargs: dict[str, Any] = {"autocommit": True}
+
+    async def configure(conn: psycopg.AsyncConnection[Any]) -> None:
+        # State nobody must find again after a crash (a pace) need not wait for the disk.
+        await conn.execute("SET synchronous_commit = off")
+
     pool = psycopg_pool.AsyncConnectionPool(
-        dsn, min_size=1, max_size=max_size, kwargs=kwargs, open=False, name=name
+        dsn,
+        min_size=1,
+        max_size=max_size,
+        kwargs=kwargs,
+        open=False,
+        name=name,
+        configure=None if durable else configure,
     )
     await pool.open(wait=True, timeout=30.0)
     return pool

@@ -146,6 +146,9 @@ class SharedPacer:
         """
         pool = await self._open()
         loop = asyncio.get_running_loop()
+        if self._unlimited and self._cooldown_until <= time.time():
+            # The server does not count this token: nothing to share until it says otherwise.
+            return Permit(lane, granted_at=loop.time())
         max_wait = None if deadline is None else max(0.0, deadline - loop.time())
         params = {
             "probe": _PROBE_INTERVAL,
@@ -217,7 +220,7 @@ class SharedPacer:
 
     async def _connect(self) -> None:
         if self._pool is None:
-            self._pool = await open_pool(self._dsn, max_size=4, name="wacr-pacer")
+            self._pool = await open_pool(self._dsn, max_size=4, name="wacr-pacer", durable=False)
         async with self._pool.connection() as conn:
             await conn.execute(_ENSURE_SQL, (self._url, self._token_hash))
             if self._fixed is not None:
