@@ -19,13 +19,14 @@ import contextlib
 from collections.abc import AsyncIterator, Collection, Mapping
 from typing import Any, Literal
 
+import attrs
 from psycopg.types.json import Jsonb
 
 from .._journal import EntryStatus, JournalEntry
 from ..errors import JournalError
 from ._db import Pool, psycopg
 
-__all__ = ["JobStoppedError", "PostgresJournal"]
+__all__ = ["JobStoppedError", "PostgresJournal", "ShiftedJournal"]
 
 # Commands applied in one transaction at most; more wait for the next one.
 _MAX_GROUP = 2048
@@ -186,6 +187,17 @@ class PostgresJournal:
                     await self._writer
             if self._owns_pool and self._pool is not None:
                 await self._pool.close()
+
+    def shifted(self, offset: int) -> ShiftedJournal:
+        """A view of this journal whose item ``index`` starts at ``offset`` (a chunk of a job),
+        sharing its writer: the views' claims and settles go out in one order, so an item
+        settled before another is claimed is never left in flight after it.
+
+        Example::
+
+            run = client.batch.send_messages(chunk, journal=journal.shifted(first_index))
+        """
+        return ShiftedJournal(self, offset)
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -406,6 +418,55 @@ class PostgresJournal:
             result=result,
             error=error,
         )
+
+
+class ShiftedJournal:
+    """A :class:`PostgresJournal` seen by one run whose indexes start at ``offset``; closing
+    the view only flushes (the journal it shares stays open)."""
+
+    def __init__(self, journal: PostgresJournal, offset: int) -> None:
+        self._journal = journal
+        self._offset = offset
+
+    async def open(self) -> None:
+        await self._journal.open()
+
+    async def claim(
+        self,
+        key: str,
+        *,
+        run: str,
+        index: int,
+        reclaim: Collection[EntryStatus],
+        fingerprint: str | None = None,
+    ) -> JournalEntry | None:
+        entry = await self._journal.claim(
+            key, run=run, index=index + self._offset, reclaim=reclaim, fingerprint=fingerprint
+        )
+        return None if entry is None else attrs.evolve(entry, index=entry.index - self._offset)
+
+    async def settle(
+        self,
+        key: str,
+        *,
+        run: str,
+        index: int,
+        status: EntryStatus,
+        result: Mapping[str, Any] | None,
+        error: Mapping[str, Any] | None,
+    ) -> None:
+        await self._journal.settle(
+            key, run=run, index=index + self._offset, status=status, result=result, error=error
+        )
+
+    async def release(self, key: str, *, run: str, index: int) -> None:
+        await self._journal.release(key, run=run, index=index + self._offset)
+
+    async def flush(self) -> None:
+        await self._journal.flush()
+
+    async def aclose(self) -> None:
+        await self._journal.flush()
 
 
 def _json(value: Mapping[str, Any] | None) -> Jsonb | None:

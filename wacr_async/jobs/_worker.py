@@ -19,7 +19,7 @@ import logging
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
-from ..batch import ACCOUNT_ERRORS
+from ..batch import ACCOUNT_ERRORS, PreflightError
 from ..errors import JournalError
 from ._app import QUEUE, WORKER_KEY, make_app
 from ._codec import spec_from_json
@@ -78,6 +78,7 @@ class Worker:
         self._signals = install_signal_handlers
         self._pool: Pool | None = None
         self._runs: dict[int, set[SendRun]] = {}
+        self._journals: dict[int, PostgresJournal] = {}
         self._on_wire = asyncio.Semaphore(concurrency)
 
     async def run(self) -> None:
@@ -139,39 +140,54 @@ class Worker:
                 (job, first, end),
             )
             specs = [spec_from_json(row[0]) for row in await cur.fetchall()]
-        journal = PostgresJournal(
-            pool=pool, namespace=namespace_of(job), job_id=job, index_offset=first
-        )
-        # A key given twice in one job with other content: the first one counts.
+        # The chunks of one job running here share one journal writer (see shifted()).
+        journal = self._journals.get(job)
+        if journal is None:
+            journal = PostgresJournal(pool=pool, namespace=namespace_of(job), job_id=job)
+            self._journals[job] = journal
+        # A key given twice in one job with other content: the first one counts. Only the
+        # first chunk checks the templates: one look per job, not one per chunk.
+        held = [0]  # items handed to the run whose outcome has not come out yet
         run = self._client.batch.send_messages(
-            self._metered(specs),
+            self._metered(specs, held),
             concurrency=self._concurrency,
-            journal=journal,
+            journal=journal.shifted(first),
             keep=0,
             on_mismatch="skip",
+            preflight=first == 0,
         )
         runs = self._runs.setdefault(job, set())
         runs.add(run)
         try:
             async for _ in run:
+                held[0] -= 1
                 self._on_wire.release()  # one outcome per item handed over
             report = await run.report()
         except JobStoppedError:
             return
+        except PreflightError as exc:
+            await end_job(pool, job, "stopped", str(exc))
+            return
         finally:
+            for _ in range(held[0]):
+                self._on_wire.release()
             runs.discard(run)
             if not runs:
                 self._runs.pop(job, None)
-            with contextlib.suppress(JournalError):
-                await journal.aclose()
+                self._journals.pop(job, None)
+                with contextlib.suppress(JournalError):
+                    await journal.aclose()
         stopped_by = report.stopped_by
         if stopped_by is not None and isinstance(stopped_by, ACCOUNT_ERRORS):
             # Every other worker would hit the same wall: stop the whole job.
             await end_job(pool, job, "stopped", f"{type(stopped_by).__name__}: {stopped_by}")
 
-    async def _metered(self, specs: list[MessageSpec]) -> AsyncIterator[MessageSpec]:
+    async def _metered(
+        self, specs: list[MessageSpec], held: list[int]
+    ) -> AsyncIterator[MessageSpec]:
         for spec in specs:
             await self._on_wire.acquire()
+            held[0] += 1
             yield spec
 
     async def _mark(self, job: int, chunk: int, state: str) -> None:
