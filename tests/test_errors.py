@@ -262,3 +262,39 @@ def test_the_otp_limiters_wait_is_read_from_the_details() -> None:
     )
     assert isinstance(exc, wacr.RateLimitError)
     assert exc.retry_after == 287
+
+
+def test_the_message_of_an_api_error_names_the_first_field_errors() -> None:
+    body = (
+        b'{"success": false, "error": {"code": "VALIDATION_ERROR", "message": "Validation failed",'
+        b' "details": {"errors": {"template_fields": ["field_2 is required"],'
+        b' "phone": ["The phone must be at least 10 digits."]}}},'
+        b' "meta": {"request_id": "r-1"}}'
+    )
+    text = str(error_from_response(422, body))
+    assert text.startswith("422 VALIDATION_ERROR: Validation failed")
+    assert "template_fields: field_2 is required" in text
+    assert "phone: The phone must be at least 10 digits." in text
+    assert text.endswith("(request_id=r-1)")
+
+
+def test_field_errors_in_a_message_are_bounded() -> None:
+    details = {f"field_{n}": ["x" * 200] for n in range(10)}
+    exc = wacr.ValidationError("Validation failed", details=details)
+    text = str(exc)
+    assert "field_0" in text and "field_3" not in text
+    assert len(text) < 300
+
+
+def test_a_send_failure_shows_what_whatsapp_said() -> None:
+    body = (
+        b'{"success": false, "error": {"code": "MESSAGE_SEND_FAILED",'
+        b' "message": "Failed to send message",'
+        b' "details": {"error": "(#131026) Message Undeliverable."}}}'
+    )
+    assert "(#131026) Message Undeliverable." in str(error_from_response(500, body))
+
+
+def test_a_local_field_error_is_not_repeated() -> None:
+    exc = wacr.ValidationError.for_field("phone", "must be digits")
+    assert str(exc) == "422 VALIDATION_ERROR: phone: must be digits"

@@ -102,7 +102,8 @@ async def test_read_timeout_on_a_send_is_outcome_unknown_and_not_retried(
 
 
 async def test_read_timeout_on_a_read_is_retried_then_raised(slow_sends: Sandbox) -> None:
-    async with slow_sends.client(timeout=0.3) as client:
+    # A read limit per attempt, inside a total that leaves room for every retry.
+    async with slow_sends.client(timeout=wacr.Timeout(total=5, read=0.3)) as client:
         with pytest.raises(wacr.APITimeoutError) as info:
             await client.account.get()
     assert info.value.sent is True

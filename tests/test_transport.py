@@ -46,8 +46,12 @@ async def test_a_queued_send_that_timed_out_is_retried_once_a_connection_frees(
 ) -> None:
     wacr_sandbox.faults.add("POST /messages/text", latency=0.4, times=1)
     with wacr.testing.no_wait():
+        # The first send times out reading (0.3 s); the second gives up waiting for the only
+        # connection (0.2 s), certainly unsent, and is retried within its total.
         client = wacr_sandbox.client(
-            connection_limit=1, timeout=wacr.Timeout(total=0.3), max_retries=2
+            connection_limit=1,
+            timeout=wacr.Timeout(total=5, read=0.3, pool=0.2),
+            max_retries=2,
         )
         async with client:
             await client.account.get()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+import asyncio
 from collections.abc import Sequence
 from types import TracebackType
 from typing import Any
@@ -10,21 +10,14 @@ from typing import Any
 import aiohttp
 
 from . import _config
+from ._call import CallCore, Sender
 from ._config import ClientConfig, RateLimitMode, Timeout
-from ._effects import CallTrace, current_trace, effect_of
-from ._envelope import decode
-from ._logging import RequestLogger, request_id_of
-from ._ratelimit import RateLimiter, RateLimitState
-from ._retry import Safety, call_with_retries
-from ._transport import FormField, Request, Response, Transport
+from ._effects import CallTrace, current_trace
+from ._legacy_pacing import Lane, LegacyLimiter, Priority, RateLimitState
+from ._retry import Safety
+from ._transport import FormField, Request, Transport
 from .batch import BatchService
-from .errors import (
-    ClientClosedError,
-    OutcomeUnknownError,
-    RateLimitError,
-    TransportError,
-    error_from_response,
-)
+from .errors import ClientClosedError, ConfigurationError
 from .resources.account import AccountService
 from .resources.comments import CommentsService
 from .resources.contacts import ContactsService
@@ -39,18 +32,6 @@ from .resources.tokens import TokensService
 __all__ = ["Client"]
 
 _UNSET: Any = object()
-
-
-class _Core:
-    """What a client and all its ``with_options`` views share: transport, limiter, settings."""
-
-    __slots__ = ("config", "limiter", "log", "transport")
-
-    def __init__(self, config: ClientConfig, transport: Transport, limiter: RateLimiter) -> None:
-        self.config = config
-        self.transport = transport
-        self.limiter = limiter
-        self.log = RequestLogger(log_bodies=config.log_bodies, token=config.token)
 
 
 class Client:
@@ -82,6 +63,7 @@ class Client:
     __slots__ = (
         "_core",
         "_is_view",
+        "_lane",
         "_max_retries",
         "_timeout",
         "account",
@@ -122,6 +104,8 @@ class Client:
         trace_configs: Sequence[aiohttp.TraceConfig] | None = None,
         user_agent: str | None = None,
         log_bodies: bool = False,
+        rate_limiter: LegacyLimiter | None = None,
+        transport: Sender | None = None,
     ) -> None:
         config = ClientConfig(
             token=_config.resolve_token(token),
@@ -133,22 +117,28 @@ class Client:
             connection_limit=connection_limit,
             log_bodies=log_bodies,
         )
-        transport = Transport(
-            base_url=config.base_url,
-            token=config.token,
-            user_agent=config.user_agent,
-            session=session,
-            connection_limit=config.connection_limit,
-            trace_configs=trace_configs,
-        )
-        self._setup(_Core(config, transport, RateLimiter(config.rate_limit)), None, None, False)
+        if transport is None:
+            transport = Transport(
+                base_url=config.base_url,
+                token=config.token,
+                user_agent=config.user_agent,
+                session=session,
+                connection_limit=config.connection_limit,
+                trace_configs=trace_configs,
+            )
+        elif session is not None or trace_configs:
+            raise ConfigurationError("pass either transport= or session=/trace_configs=, not both")
+        limiter = rate_limiter or LegacyLimiter(config.rate_limit)
+        core = CallCore(config, transport, limiter)
+        self._setup(core, config.timeout, config.max_retries, limiter.lane(), False)
 
     def _setup(
-        self, core: _Core, timeout: Timeout | None, max_retries: int | None, is_view: bool
+        self, core: CallCore, timeout: Timeout, max_retries: int, lane: Lane, is_view: bool
     ) -> None:
         self._core = core
-        self._timeout = timeout or core.config.timeout
-        self._max_retries = core.config.max_retries if max_retries is None else max_retries
+        self._timeout = timeout
+        self._max_retries = max_retries
+        self._lane = lane
         self._is_view = is_view
         self.account = AccountService(self)
         self.batch = BatchService(self)
@@ -167,28 +157,45 @@ class Client:
         *,
         timeout: float | Timeout | None = _UNSET,
         max_retries: int | None = None,
+        priority: Priority | None = None,
     ) -> Client:
         """A lightweight view with other per-call settings, sharing session and limiter.
 
         ``timeout`` is seconds for the whole call (``wacr.Timeout(total=…, connect=…)`` sets
         both; None removes the total limit); ``max_retries`` bounds the retries of each call
-        made through the view (0 turns automatic retries off). Anything not given is kept.
-        The view paces through the same rate limiter as its client. Closing a view does
-        nothing; close the client it came from.
+        made through the view (0 turns automatic retries off); ``priority`` ("high",
+        "normal" or "low") places the view's calls in the rate limiter's queue: "high" goes
+        before any queued normal or batch work. Anything not given is kept. The view paces
+        through the same rate limiter as its client. Closing a view does nothing; close the
+        client it came from.
 
         Example::
 
             patient = client.with_options(timeout=120, max_retries=5)
             await patient.templates.sync()
-            quick = client.with_options(timeout=wacr.Timeout(total=10, connect=2))
-            await quick.messages.send_text(phone="+15550001111", message="Hi")
+            otp = client.with_options(priority="high", timeout=8)
+            await otp.otp.send(phone="+15550001111", template_name="login", language="en")
         """
-        view = object.__new__(Client)
         new_timeout = self._timeout if timeout is _UNSET else Timeout.coerce(timeout)
         retries = (
             self._max_retries if max_retries is None else _config.check_max_retries(max_retries)
         )
-        view._setup(self._core, new_timeout, retries, True)
+        lane = self._lane
+        if priority is not None:
+            if priority not in ("high", "normal", "low"):
+                raise ConfigurationError(
+                    f"priority must be 'high', 'normal' or 'low', got {priority!r}"
+                )
+            lane = self._core.limiter.lane(priority=priority, share=lane.share)
+        return self._view(new_timeout, retries, lane)
+
+    def _with_lane(self, lane: Lane) -> Client:
+        """A view whose calls pace on ``lane`` (a batch run's priority and share)."""
+        return self._view(self._timeout, self._max_retries, lane)
+
+    def _view(self, timeout: Timeout, max_retries: int, lane: Lane) -> Client:
+        view = object.__new__(Client)
+        view._setup(self._core, timeout, max_retries, lane, True)
         return view
 
     def __repr__(self) -> str:
@@ -201,7 +208,7 @@ class Client:
 
     @property
     def closed(self) -> bool:
-        return self._core.transport.closed
+        return bool(getattr(self._core.transport, "closed", False))
 
     @property
     def rate_limit(self) -> RateLimitState:
@@ -238,15 +245,15 @@ class Client:
     ) -> Any:
         """Send one API call through pacing and retries; return the decoded JSON body.
 
-        Each attempt waits for the limiter, is sent once, teaches the limiter from the
-        answer's headers, and is mapped to a result or a typed error; the retry rules of
-        ``_retry`` (by ``safety``) decide whether another attempt follows.
+        The whole call, waits at the rate limiter and between retries included, runs against
+        one deadline (``timeout.total`` from now).
         """
         core = self._core
-        if core.transport.closed:
+        if self.closed:
             raise ClientClosedError("This wacr client is closed; create a new Client")
         timeout = self._timeout
-        trace = current_trace() or CallTrace()
+        total = timeout.total
+        deadline = None if total is None else asyncio.get_running_loop().time() + total
         request = Request(
             method=method,
             path=path,
@@ -254,106 +261,9 @@ class Client:
             json=json,
             form=form,
             timeout=timeout,
-            trace=trace,
+            deadline=deadline,
+            trace=current_trace() or CallTrace(),
         )
-        transport = core.transport
-        marks_leaving = not getattr(transport, "reports_leaving", False)
-        limiter = core.limiter
-        log = core.log
-        sent_body = log.request_body(json, form) if log.enabled else None
-        attempts = 0
-        # True once an attempt may have taken effect without a clean answer.
-        maybe_applied = False
-        # Set by a 429 that only this call must wait out (None: back off; 0: the limiter
-        # already holds every request of the client until the window reopens).
-        own_wait: float | None = None
-
-        def log_answer(response: Response, request_id: str | None) -> None:
-            log.response(
-                method,
-                path,
-                params,
-                response.status,
-                response.elapsed,
-                attempts,
-                request_id,
-                sent_body=sent_body,
-                body=response.body,
-            )
-
-        async def attempt() -> Any:
-            nonlocal attempts, own_wait, maybe_applied
-            attempts += 1
-            own_wait = None
-            slot = await limiter.acquire()
-            before_send = trace.take_before_send()
-            if before_send is not None:
-                try:
-                    await before_send()
-                except BaseException:
-                    limiter.finish(slot)  # nothing left: the slot goes back uncounted
-                    raise
-            started = time.monotonic()
-            try:
-                if marks_leaving:
-                    trace.leaving()
-                response = await transport.send(request)
-            except TransportError as exc:
-                limiter.finish(slot, maybe_counted=exc.sent)
-                maybe_applied = maybe_applied or exc.sent
-                if log.enabled:
-                    elapsed = time.monotonic() - started
-                    log.failure(method, path, params, exc, elapsed, attempts, sent_body=sent_body)
-                if exc.sent and safety == "unsafe":
-                    raise OutcomeUnknownError(
-                        f"{request.info}: the request went out but no answer came back "
-                        f"({type(exc).__name__}); not retried because it may have taken effect",
-                        request=request.info,
-                    ) from exc
-                raise
-            except BaseException:  # cancelled: it may have gone out all the same
-                limiter.finish(slot, maybe_counted=True)
-                raise
-            trace.status = response.status
-
-            if response.status >= 300:
-                error = error_from_response(response.status, response.body, response.headers)
-                rate_limited = isinstance(error, RateLimitError)
-                hit = limiter.finish(
-                    slot,
-                    response.status,
-                    response.headers,
-                    retry_after=error.retry_after if rate_limited else None,
-                )
-                if rate_limited and hit is not None:
-                    if error.retry_after is None:
-                        error.retry_after = hit.wait
-                    own_wait = 0.0 if hit.shared else hit.wait
-                if log.enabled:
-                    log_answer(response, error.request_id or request_id_of(None, response.headers))
-                if response.status == 404 and method == "DELETE" and maybe_applied:
-                    # An earlier attempt of this DELETE went through: the thing is gone.
-                    return None
-                maybe_applied = maybe_applied or effect_of(error, left=True) == "maybe"
-                raise error
-
-            limiter.finish(slot, response.status, response.headers)
-            payload: Any = None
-            try:
-                payload = decode(response)
-            finally:
-                if log.enabled:
-                    log_answer(response, request_id_of(payload, response.headers))
-            return payload
-
-        def on_retry(exc: BaseException, wait: float) -> None:
-            if log.enabled:
-                log.retry(method, path, exc, wait, attempts + 1)
-
-        return await call_with_retries(
-            attempt,
-            safety=safety,
-            max_retries=self._max_retries,
-            rate_limit_wait=lambda _exc: own_wait,
-            on_retry=on_retry,
+        return await core.call(
+            request, safety=safety, max_retries=self._max_retries, lane=self._lane
         )

@@ -21,19 +21,29 @@ RateLimitMode = Literal["auto", "off"] | int
 
 @attrs.frozen(kw_only=True)
 class Timeout:
-    """Timeouts in seconds. ``connect`` covers establishing the TCP/TLS connection only.
+    """Timeouts in seconds: ``total`` for the whole call, the others for each attempt.
 
-    A connect timeout means the request never left, so even sends may be retried after it;
-    ``total`` bounds the whole call, and when it fires after the request went out a send
+    ``total`` bounds the whole call: waiting for the rate limiter, every attempt, and every
+    wait between retries take from one budget, and each attempt gets what is left. A call
+    that would have to wait past it raises at once rather than sleeping first (see the
+    README's timeouts section). When it runs out while a request is on the wire, a send
     ends in :class:`~wacr_async.OutcomeUnknownError`.
+
+    Per attempt: ``connect`` covers establishing the TCP/TLS connection, ``pool`` waiting
+    for a free connection of the client's pool, ``read`` the longest silence while an
+    answer is awaited. A connect or pool timeout means the request never left, so even
+    sends are retried after one; None means no limit of that kind.
 
     Example::
 
         wacr.Client(timeout=wacr.Timeout(total=20, connect=5))
+        client.with_options(timeout=wacr.Timeout(total=30, read=10, pool=2))
     """
 
     total: float | None = 30.0
     connect: float | None = 10.0
+    pool: float | None = None
+    read: float | None = None
 
     @classmethod
     def coerce(cls, value: float | Timeout | None) -> Timeout:

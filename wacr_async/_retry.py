@@ -1,4 +1,4 @@
-"""Which failures are retried for which requests, and how long to wait between tries.
+"""Which failures are retried for which requests, how long to wait, and the loop that does it.
 
 The API has no idempotency keys, so a request that may already have taken effect is never
 sent again. Every call declares its safety class:
@@ -8,7 +8,8 @@ sent again. Every call declares its safety class:
 * ``"unsafe"``: sends, creates, batch calls, OTP send/verify/resend, group add/remove,
   templates sync, comment add.
 
-The rules, by failure and safety class:
+A failure is retried when it is *transient* (the same request may succeed later) and, for an
+unsafe call, when it certainly had no effect (``_effects.effect_of`` says ``"none"``):
 
 ===============================  ==================  =========================================
 failure                          read / idempotent   unsafe
@@ -20,40 +21,38 @@ DNS failure, connect timeout
 sent, no answer: read timeout,   retried             ``OutcomeUnknownError``, never retried
 connection dropped
 500 / 502 / 503 / 504            retried             the typed ``ServerError``, never retried
-any other error status           raised              raised
+500 ``MESSAGE_SEND_FAILED``      (sends only)        raised: WhatsApp's verdict, not a hiccup
+3xx and any other error status   raised              raised
 ===============================  ==================  =========================================
 
 A ``DELETE`` by id retried after an attempt that may have gone through takes the server's
 404 as done: the first attempt deleted it.
 
 Limits: ``max_retries`` (default 2, per client and per call) bounds the retries of one call
-after connection failures, timeouts and 5xx answers; each backoff wait is drawn with full
-jitter from ``[0, min(8 s, 0.5 s * 2**n)]``. A 429 is waited out for as long as the server
-asks (``Retry-After``, else ``X-RateLimit-Reset``, else backoff) up to 90 s and at most 5 times
-per call; a longer wait raises :class:`~wacr_async.RateLimitError` at once so the caller
-decides. ``max_retries=0`` turns every automatic retry off, 429s included. A 429 that says
-the token's window is spent makes the client's limiter hold every request until the window
-reopens, so the retry itself does not sleep (see ``_ratelimit``).
+after connection failures, timeouts and 5xx answers; the waits come from ``backoff.expo``
+(0.5 s doubling, capped at 8 s) with ``backoff.full_jitter``. A 429 is waited out for as long
+as the server asks (:attr:`RateLimitError.retry_after`, else backoff) up to 90 s and at most 5
+times per call; a longer wait raises at once so the caller decides. A 429 that holds the whole
+token (:attr:`RateLimitError.shared`) is waited out by the rate limiter, which holds every
+request until the window reopens, so the loop does not sleep for it. ``max_retries=0`` turns
+every automatic retry off, 429s included.
+
+Deadline: ``timeout`` bounds the whole call. A wait that would end past the call's deadline is
+not slept: the failure that called for it is raised at once (a 429 as ``RateLimitError`` with
+its ``retry_after``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import random
-from collections.abc import Awaitable, Callable, Generator, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Literal, TypeVar
 
 import backoff
-from backoff.types import Details
 
-from .errors import (
-    OutcomeUnknownError,
-    RateLimitError,
-    ServerError,
-    TransportError,
-    WacrError,
-)
+from ._effects import effect_of
+from .errors import MessageSendFailedError, RateLimitError, ServerError, TransportError, WacrError
 
 __all__ = [
     "Safety",
@@ -105,6 +104,17 @@ def waiting_disabled() -> bool:
     return _no_wait_depth > 0
 
 
+def _transient(exc: BaseException) -> bool:
+    """A failure the same request may not meet again: worth another attempt."""
+    if isinstance(exc, RateLimitError | TransportError):
+        return True
+    return (
+        isinstance(exc, ServerError)
+        and exc.status in RETRIED_STATUSES
+        and not isinstance(exc, MessageSendFailedError)
+    )
+
+
 def is_retryable(exc: BaseException, safety: Safety) -> bool:
     """Whether ``exc`` may be retried for a request of this ``safety`` (see the table above).
 
@@ -112,19 +122,13 @@ def is_retryable(exc: BaseException, safety: Safety) -> bool:
 
         is_retryable(InternalServerError("boom", status=500), "unsafe")   # False
     """
-    if isinstance(exc, RateLimitError):
-        return True
-    if isinstance(exc, OutcomeUnknownError):
+    if not _transient(exc):
         return False
-    if isinstance(exc, TransportError):
-        return not exc.sent or safety != "unsafe"
-    if isinstance(exc, ServerError):
-        return safety != "unsafe" and exc.status in RETRIED_STATUSES
-    return False
+    return safety != "unsafe" or effect_of(exc, left=True) == "none"
 
 
 def backoff_delay(retry_number: int) -> float:
-    """The wait before retry ``retry_number`` (0-based): exponential, capped, full jitter.
+    """The wait before backoff ``retry_number`` (0-based): what the retry loop draws.
 
     Example::
 
@@ -133,58 +137,10 @@ def backoff_delay(retry_number: int) -> float:
     """
     if waiting_disabled():
         return 0.0
-    return random.uniform(0.0, min(BACKOFF_CAP, BACKOFF_BASE * 2.0**retry_number))
+    return backoff.full_jitter(min(BACKOFF_CAP, BACKOFF_BASE * 2.0**retry_number))
 
 
-class _Budget:
-    """Counts the retries of one call by kind and decides when to stop."""
-
-    __slots__ = ("failures", "max_retries", "rate_limited", "safety")
-
-    def __init__(self, safety: Safety, max_retries: int) -> None:
-        self.safety = safety
-        self.max_retries = max_retries
-        self.failures = 0
-        self.rate_limited = 0
-
-    def give_up(self, exc: Exception) -> bool:
-        if self.max_retries == 0 or not is_retryable(exc, self.safety):
-            return True
-        if isinstance(exc, RateLimitError):
-            self.rate_limited += 1
-            too_long = exc.retry_after is not None and exc.retry_after > RATE_LIMIT_MAX_WAIT
-            return too_long or self.rate_limited > RATE_LIMIT_RETRIES
-        self.failures += 1
-        return self.failures > self.max_retries
-
-
-def _server_wait(exc: RateLimitError) -> float | None:
-    return exc.retry_after
-
-
-class _Delays:
-    """The wait before each retry of one call: the server's wait after a 429, else backoff."""
-
-    __slots__ = ("backoffs", "rate_limit_wait")
-
-    def __init__(self, rate_limit_wait: Callable[[RateLimitError], float | None]) -> None:
-        self.rate_limit_wait = rate_limit_wait
-        self.backoffs = 0
-
-    def after(self, exc: BaseException | None) -> float:
-        if isinstance(exc, RateLimitError):
-            delay = self.rate_limit_wait(exc)
-            if delay is not None:
-                return delay
-        delay = backoff_delay(self.backoffs)
-        self.backoffs += 1
-        return delay
-
-    def generator(self) -> Generator[float, BaseException | None, None]:
-        # backoff sends each failure in and sleeps for the value that comes out.
-        exc = yield 0.0
-        while True:
-            exc = yield self.after(exc)
+OnRetry = Callable[[WacrError, float, int], None]
 
 
 async def call_with_retries(
@@ -192,48 +148,53 @@ async def call_with_retries(
     *,
     safety: Safety,
     max_retries: int,
-    rate_limit_wait: Callable[[RateLimitError], float | None] = _server_wait,
-    on_retry: Callable[[BaseException, float], None] | None = None,
+    deadline: float | None = None,
+    on_retry: OnRetry | None = None,
 ) -> T:
     """Run ``attempt`` until it succeeds or the rules say stop; raise the last error.
 
-    ``rate_limit_wait`` says how long this call must sleep itself after a 429 (0 when a shared
-    limiter already holds every request until the window reopens; None to back off).
-    ``on_retry`` is told about each retry and its wait, for logging.
+    ``deadline`` (loop time) ends the retries: a wait that would end after it is not slept.
+    ``on_retry(error, wait, next_attempt)`` is told about each retry before its wait.
 
     Example::
 
         payload = await call_with_retries(send_once, safety="read", max_retries=2)
     """
-    # Most calls succeed at once: only a failure pays for the retry machinery.
-    try:
-        return await attempt()
-    except WacrError as exc:
-        budget = _Budget(safety, max_retries)
-        if budget.give_up(exc):
-            raise
-        first_failure = exc
-
-    delays = _Delays(rate_limit_wait)
-    wait = delays.after(first_failure)
-    if on_retry is not None:
-        on_retry(first_failure, wait)
-    await asyncio.sleep(wait)
-
-    def _on_backoff(details: Details) -> None:
-        exc = details.get("exception")
-        if on_retry is not None and isinstance(exc, BaseException):
-            on_retry(exc, float(details.get("wait", 0.0)))
-
-    retrying = backoff.on_exception(
-        delays.generator,
-        WacrError,
-        max_tries=None,
-        giveup=budget.give_up,
-        jitter=None,  # full jitter is applied in backoff_delay; server waits stay exact
-        on_backoff=_on_backoff,
-        raise_on_giveup=True,
-        logger=None,  # the client logs each attempt itself, redacted
-    )(attempt)
-    result: T = await retrying()
-    return result
+    backoffs = None
+    failures = rate_limited = 0
+    attempts = 1
+    while True:
+        try:
+            return await attempt()
+        except WacrError as exc:
+            error = exc
+        if max_retries == 0 or not is_retryable(error, safety):
+            raise error
+        if isinstance(error, RateLimitError):
+            rate_limited += 1
+            if rate_limited > RATE_LIMIT_RETRIES:
+                raise error
+            if error.shared:
+                wait: float | None = 0.0  # the limiter holds every request until then
+            elif error.retry_after is not None and error.retry_after > RATE_LIMIT_MAX_WAIT:
+                raise error
+            else:
+                wait = error.retry_after
+        else:
+            failures += 1
+            if failures > max_retries:
+                raise error
+            wait = None
+        if wait is None:
+            if backoffs is None:
+                backoffs = backoff.expo(factor=BACKOFF_BASE, max_value=BACKOFF_CAP)
+                next(backoffs)  # backoff's generators start with a bare yield
+            drawn = backoff.full_jitter(next(backoffs))
+            wait = 0.0 if waiting_disabled() else drawn
+        if deadline is not None and asyncio.get_running_loop().time() + wait >= deadline:
+            raise error  # waiting would overrun the call's timeout: say why now
+        attempts += 1
+        if on_retry is not None:
+            on_retry(error, wait, attempts)
+        if wait > 0:
+            await asyncio.sleep(wait)

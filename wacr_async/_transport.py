@@ -88,13 +88,28 @@ class Request:
 
 @attrs.frozen(slots=True)
 class Response:
+    """One answer: status, headers, the whole body, and how long the attempt took."""
+
     status: int
     headers: Mapping[str, str]
     body: bytes
-    elapsed: float
+    elapsed: float = 0.0
 
     def json(self) -> Any:
         return json.loads(self.body) if self.body else None
+
+    @classmethod
+    def from_json(
+        cls, payload: Any, *, status: int = 200, headers: Mapping[str, str] | None = None
+    ) -> Response:
+        """An answer carrying ``payload`` as JSON (for transports in tests).
+
+        Example::
+
+            Response.from_json({"success": True, "data": {"id": 1}}, status=201)
+        """
+        merged = {"Content-Type": JSON_CONTENT_TYPE, **(headers or {})}
+        return cls(status, merged, _dumps(payload).encode())
 
 
 def _dumps(value: Any) -> str:
@@ -303,7 +318,7 @@ def _attempt_timeouts(request: Request, now: float) -> Timeout:
     left = max(deadline - now, 0.001)
     if timeout.total is not None and timeout.total <= left:
         return timeout
-    return Timeout(total=left, connect=timeout.connect)
+    return Timeout(total=left, connect=timeout.connect, pool=timeout.pool, read=timeout.read)
 
 
 def _client_timeout(timeouts: Timeout) -> aiohttp.ClientTimeout:
@@ -315,10 +330,20 @@ def _client_timeout(timeouts: Timeout) -> aiohttp.ClientTimeout:
     gets slightly less than the total, and deadlines are not rounded to whole seconds (which
     could make the two timers coincide).
     """
-    total, connect = timeouts.total, timeouts.connect
+    total, connect, pool = timeouts.total, timeouts.connect, timeouts.pool
     if total is not None and connect is not None and connect >= total:
         connect = total * 0.9
-    return aiohttp.ClientTimeout(total=total, sock_connect=connect, ceil_threshold=math.inf)
+    if total is not None and pool is not None and pool >= total:
+        pool = total * 0.9
+    # aiohttp's "connect" is the wait for a pooled connection plus making a new one.
+    acquire = None if pool is None else pool + (connect or 0.0)
+    return aiohttp.ClientTimeout(
+        total=total,
+        connect=acquire,
+        sock_connect=connect,
+        sock_read=timeouts.read,
+        ceil_threshold=math.inf,
+    )
 
 
 async def _build_form(fields: Sequence[FormField], opened: list[IO[bytes]]) -> aiohttp.FormData:
@@ -359,12 +384,13 @@ def _failure(
     info = request.info
     error: TransportError
     if isinstance(exc, aiohttp.ConnectionTimeoutError):
-        # Raised only while connecting (the connect timeout): nothing was sent.
-        error = APITimeoutError(
-            f"{info}: timed out connecting to the API after {timeouts.connect} s",
-            request=info,
-            sent=False,
+        # Raised only while waiting for or making a connection: nothing was sent.
+        limit = (
+            f"no free connection within {timeouts.pool} s"
+            if timeouts.pool is not None
+            else f"timed out connecting to the API after {timeouts.connect} s"
         )
+        error = APITimeoutError(f"{info}: {limit}", request=info, sent=False)
     elif isinstance(exc, aiohttp.ClientConnectorError):
         # Refused, unreachable, DNS or TLS handshake failure: nothing reached the server.
         error = APIConnectionError(

@@ -44,7 +44,8 @@ Command line: ``python -m wacr_async.testing --port 8080 [--seed-contacts N]`` s
 loopback with token ``wm_sandbox``.
 
 ``no_wait`` (re-exported from the client's retry module) turns the client's own backoff
-sleeps off inside a ``with`` block.
+sleeps off inside a ``with`` block. ``MockTransport(handler)`` answers a client's requests
+from a function, for unit tests without a socket: ``wacr.Client(token, transport=...)``.
 
 Importing this package does not import the client; ``Sandbox.client()`` and ``no_wait`` load
 it on first use.
@@ -65,6 +66,8 @@ from ._webhooks import Subscription, WebhookDelivery, Webhooks
 
 if TYPE_CHECKING:
     from .._retry import no_wait
+    from .._transport import Request, Response
+    from ._mock_transport import MockTransport
 
 __all__ = [
     "API_PREFIX",
@@ -74,7 +77,10 @@ __all__ = [
     "FaultRule",
     "Faults",
     "Ledger",
+    "MockTransport",
     "Plan",
+    "Request",
+    "Response",
     "Route",
     "Sandbox",
     "SendRecord",
@@ -92,4 +98,12 @@ def __getattr__(name: str) -> Any:
         from .._retry import no_wait
 
         return no_wait
+    if name == "MockTransport":
+        from ._mock_transport import MockTransport
+
+        return MockTransport
+    if name in ("Request", "Response"):
+        from .. import _transport
+
+        return getattr(_transport, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
