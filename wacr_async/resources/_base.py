@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from .._envelope import PageMeta, data_of, page_meta, resource_of
+from .._requester import Requester
 from .._retry import Safety
 from .._transport import FormField
 from ..filters import list_params
 from ..models._converter import structure, structure_list
 from ..pagination import AsyncPager
-
-if TYPE_CHECKING:
-    from .._client import Client
 
 __all__ = ["Resource"]
 
@@ -27,7 +25,7 @@ class Resource:
 
     __slots__ = ("_client",)
 
-    def __init__(self, client: Client) -> None:
+    def __init__(self, client: Requester) -> None:
         self._client = client
 
     def __repr__(self) -> str:
