@@ -29,7 +29,7 @@ from .models.contacts import BatchCreateResult, Contact, NewContact
 from .resources.contacts import BatchRolledBackError, check_batch_row, row_body
 
 if TYPE_CHECKING:
-    from ._client import Client
+    from ._services import Services
 
 __all__ = ["Rows", "import_contacts"]
 
@@ -47,7 +47,7 @@ class _Import:
 
     def __init__(
         self,
-        client: Client,
+        client: Services,
         rows: Rows,
         *,
         chunk_size: int,
@@ -288,7 +288,7 @@ def _match_created(
 
 
 async def import_contacts(
-    client: Client,
+    client: Services,
     rows: Rows,
     *,
     chunk_size: int,

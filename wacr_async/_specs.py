@@ -30,7 +30,7 @@ from .models.messages import (
 from .resources._uploads import FileInput
 
 if TYPE_CHECKING:
-    from ._client import Client
+    from ._services import Services
 
 __all__ = [
     "InteractiveMessage",
@@ -68,7 +68,7 @@ class _Spec:
     result_type: ClassVar[type[SentMessage]]
     key: str | None
 
-    async def _send(self, client: Client) -> SentMessage:
+    async def _send(self, client: Services) -> SentMessage:
         raise NotImplementedError
 
 
@@ -91,7 +91,7 @@ class TextMessage(_Spec):
     contact_id: int | None = attrs.field(default=None, kw_only=True)
     key: str | None = attrs.field(default=None, kw_only=True)
 
-    async def _send(self, client: Client) -> SentMessage:
+    async def _send(self, client: Services) -> SentMessage:
         return await client.messages.send_text(self.phone, self.message, contact_id=self.contact_id)
 
 
@@ -124,7 +124,7 @@ class TemplateMessage(_Spec):
     otp_field_number: int | None = attrs.field(default=None, kw_only=True)
     key: str | None = attrs.field(default=None, kw_only=True)
 
-    async def _send(self, client: Client) -> SentMessage:
+    async def _send(self, client: Services) -> SentMessage:
         return await client.messages.send_template(
             self.phone,
             self.template_name,
@@ -168,7 +168,7 @@ class MediaMessage(_Spec):
     contact: ContactDefaults | None = attrs.field(default=None, kw_only=True)
     key: str | None = attrs.field(default=None, kw_only=True)
 
-    async def _send(self, client: Client) -> SentMessage:
+    async def _send(self, client: Services) -> SentMessage:
         return await client.messages.send_media(
             self.phone,
             self.media_type,
@@ -208,7 +208,7 @@ class InteractiveMessage(_Spec):
     contact_id: int | None = attrs.field(default=None, kw_only=True)
     key: str | None = attrs.field(default=None, kw_only=True)
 
-    async def _send(self, client: Client) -> SentMessage:
+    async def _send(self, client: Services) -> SentMessage:
         return await client.messages.send_interactive(
             self.phone,
             self.body_text,

@@ -30,7 +30,7 @@ from ._items import Item, OnMismatch, Sender
 from ._preflight import preflight
 
 if TYPE_CHECKING:
-    from .._client import Client
+    from .._services import Services
 
 __all__ = ["RunEngine"]
 
@@ -40,7 +40,7 @@ class RunEngine:
 
     def __init__(
         self,
-        client: Client,
+        client: Services,
         specs: Iterable[MessageSpec] | AsyncIterable[MessageSpec],
         *,
         concurrency: int,

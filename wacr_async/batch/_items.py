@@ -29,7 +29,7 @@ from ..errors import OutcomeUnknownError, RequestInfo, ValidationError
 from ..models._converter import structure
 
 if TYPE_CHECKING:
-    from .._client import Client
+    from .._services import Services
 
 __all__ = ["Item", "OnMismatch", "Sender"]
 
@@ -109,7 +109,7 @@ class Sender:
 
     def __init__(
         self,
-        client: Client,
+        client: Services,
         *,
         journal: Journal | None,
         run_id: str,

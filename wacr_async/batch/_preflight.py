@@ -20,7 +20,7 @@ from ..errors import WacrError
 from ..models.templates import Template
 
 if TYPE_CHECKING:
-    from .._client import Client
+    from .._services import Services
 
 __all__ = ["PreflightError", "preflight"]
 
@@ -48,7 +48,7 @@ class PreflightError(WacrError, ValueError):
         self.problems = problems
 
 
-async def preflight(client: Client, items: Iterable[Any]) -> None:
+async def preflight(client: Services, items: Iterable[Any]) -> None:
     """Check the templates ``items`` use; raise :class:`PreflightError` if any misfits."""
     first: dict[tuple[str, str], TemplateMessage] = {}
     for item in items:

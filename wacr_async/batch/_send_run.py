@@ -18,7 +18,7 @@ from ._engine import RunEngine
 from ._items import OnMismatch
 
 if TYPE_CHECKING:
-    from .._client import Client
+    from .._services import Services
 
 __all__ = ["SendRun"]
 
@@ -59,7 +59,7 @@ class SendRun:
 
     def __init__(
         self,
-        client: Client,
+        client: Services,
         specs: Iterable[MessageSpec] | AsyncIterable[MessageSpec],
         *,
         concurrency: int,

@@ -17,6 +17,7 @@ from .._contact_import import import_contacts
 from .._journal import Journal
 from .._outcomes import ImportReport, Progress
 from .._pool import check_count
+from .._services import Services
 from .._specs import MessageSpec
 from ..errors import (
     AuthenticationError,
@@ -68,6 +69,11 @@ class BatchService(Resource):
     """
 
     __slots__ = ()
+
+    _client: Services
+
+    def __init__(self, client: Services) -> None:
+        super().__init__(client)
 
     async def create_contacts(
         self,

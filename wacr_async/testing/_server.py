@@ -30,7 +30,7 @@ from ._templates import make_template
 from ._webhooks import Webhooks, receive_message
 
 if TYPE_CHECKING:
-    from wacr_async import Client
+    from wacr_async._client import Client
 
 __all__ = ["API_PREFIX", "DEFAULT_TOKEN", "Sandbox"]
 
@@ -170,7 +170,7 @@ class Sandbox:
             async with sandbox.client(max_retries=0) as client:
                 account = await client.account.get()
         """
-        from wacr_async import Client  # imported lazily: the sandbox does not need the client
+        from wacr_async._client import Client  # lazily: the sandbox does not need the client
 
         token = kwargs.pop("token", self.token)
         return Client(token=token, base_url=self.url, **kwargs)

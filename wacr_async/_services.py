@@ -1,0 +1,39 @@
+"""What the bulk helpers need of a client: the services they call and a view on a lane.
+
+``batch`` and its internals depend on this protocol, not on ``Client``, so that the client can
+import them without their importing it back. ``Client`` satisfies it.
+
+Example::
+
+    async def send_one(client: Services, phone: str) -> SentMessage:
+        return await client.messages.send_text(phone, "Hi")
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from ._legacy_pacing import Lane
+from ._requester import Requester
+from .resources.contacts import ContactsService
+from .resources.messages import MessagesService
+from .resources.templates import TemplatesService
+
+__all__ = ["Services"]
+
+
+class Services(Requester, Protocol):
+    """A client as the bulk helpers see it."""
+
+    @property
+    def contacts(self) -> ContactsService: ...
+
+    @property
+    def messages(self) -> MessagesService: ...
+
+    @property
+    def templates(self) -> TemplatesService: ...
+
+    def _with_lane(self, lane: Lane) -> Services:
+        """A view of the same client whose calls pace on ``lane``."""
+        ...
