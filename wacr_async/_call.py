@@ -66,14 +66,23 @@ class CallCore:
             safety=safety,
             max_retries=max_retries,
             deadline=request.deadline,
-            on_retry=call.log_retry if self.log.enabled else None,
+            on_retry=call.log_retry if call.logging else None,
         )
 
 
 class _Call:
     """The state one call's attempts share."""
 
-    __slots__ = ("attempts", "core", "lane", "maybe_applied", "request", "safety", "sent_body")
+    __slots__ = (
+        "attempts",
+        "core",
+        "lane",
+        "logging",
+        "maybe_applied",
+        "request",
+        "safety",
+        "sent_body",
+    )
 
     def __init__(self, core: CallCore, request: Request, lane: Lane, safety: Safety) -> None:
         self.core = core
@@ -84,7 +93,8 @@ class _Call:
         # True once an attempt may have taken effect without a clean answer.
         self.maybe_applied = False
         log = core.log
-        self.sent_body = log.request_body(request.json, request.form) if log.enabled else None
+        self.logging = log.enabled  # asked once per call: a logger lookup is not free
+        self.sent_body = log.request_body(request.json, request.form) if self.logging else None
 
     async def attempt(self) -> Any:
         core = self.core
@@ -94,7 +104,8 @@ class _Call:
         self.attempts += 1
         permit = await limiter.acquire(self.lane, deadline=request.deadline)
         try:
-            _check_budget(request)
+            if request.deadline is not None:
+                _check_budget(request)
             before_send = trace.take_before_send()
             if before_send is not None:
                 await before_send()
@@ -127,7 +138,7 @@ class _Call:
         try:
             payload = decode(response)
         finally:
-            if core.log.enabled:
+            if self.logging:
                 self._log_answer(response, request_id_of(payload, response.headers))
         return payload
 
@@ -144,7 +155,7 @@ class _Call:
         )
         if isinstance(error, RateLimitError) and hit is not None:
             error = _judged(error, hit.wait, hit.shared)
-        if self.core.log.enabled:
+        if self.logging:
             self._log_answer(response, error.request_id or request_id_of(None, response.headers))
         if status == 404 and request.method == "DELETE" and self.maybe_applied:
             return None  # an earlier attempt of this DELETE went through: the thing is gone
@@ -158,7 +169,7 @@ class _Call:
             await core.limiter.record(permit, status=None, headers=None)
         else:
             core.limiter.release(permit)
-        if core.log.enabled:
+        if self.logging:
             request = self.request
             core.log.failure(
                 request.method,
@@ -199,7 +210,8 @@ class _Call:
 def _check_budget(request: Request) -> None:
     """Before an attempt: is any of the call's time left?"""
     deadline = request.deadline
-    if deadline is not None and asyncio.get_running_loop().time() >= deadline:
+    assert deadline is not None
+    if asyncio.get_running_loop().time() >= deadline:
         raise APITimeoutError(
             f"{request.info}: the call's {request.timeout.total} s ran out before this "
             "attempt could be sent",

@@ -79,6 +79,8 @@ class LegacyLimiter:
         wait = inner._wait_needed(time.monotonic()) if not inner.waiting else None
         if wait is not None and wait > left:
             raise _too_long(wait)
+        if wait == 0.0:
+            return Permit(await inner.acquire())  # free now: no timer needed
         try:
             async with asyncio.timeout_at(deadline):
                 return Permit(await self._inner.acquire())

@@ -7,12 +7,11 @@ aiohttp's exceptions are translated here into :class:`~wacr_async.errors.Transpo
 subclasses that say whether the request may have reached the server (``sent``), which is
 what the retry rules need to know.
 
-On the session it creates, the transport learns from aiohttp's trace signals the moment a
-request gets a connection: before that (waiting for a free connection, resolving, connecting)
-nothing of it can have reached the server, whatever ends the attempt. On a session it is
-given it cannot add signals, so it counts a request as possibly sent from the moment it is
-handed to aiohttp. Either way it reports the moment to the call's
-:class:`~wacr_async._effects.CallTrace`.
+On the session it creates, the transport's connector tells it the moment a request gets a
+connection: before that (waiting for a free connection, resolving, connecting) nothing of it
+can have reached the server, whatever ends the attempt. A session it is given has its own
+connector, so it counts a request as possibly sent from the moment it is handed to aiohttp.
+Either way it reports the moment to the call's :class:`~wacr_async._effects.CallTrace`.
 
 Whatever the session's own settings, every request is sent with ``raise_for_status=False``,
 without redirects and without the session's middlewares: the answer's status is judged above
@@ -22,12 +21,14 @@ this seam only, and a redirect is an error (a wrong ``base_url``), never followe
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 import io
 import json
 import math
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextvars import ContextVar
 from pathlib import Path
 from typing import IO, Any
 
@@ -167,19 +168,27 @@ class _Wire:
             self.trace.leaving()
 
 
-async def _on_connection(session: aiohttp.ClientSession, context: Any, params: object) -> None:
-    # Signals run in the task making the request; its attempt travels as trace_request_ctx.
-    wire = context.trace_request_ctx
-    if isinstance(wire, _Wire):
-        wire.leaving()
+# The attempt the current task is making: the connector below marks it once it has a
+# connection. (A connector hook rather than aiohttp trace signals, which would make aiohttp
+# run its whole tracing machinery on every request.)
+_wire: ContextVar[_Wire | None] = ContextVar("wacr_wire", default=None)
 
 
-def _connection_trace() -> aiohttp.TraceConfig:
-    """Signals for the moment a request gets a connection, new or reused."""
-    trace = aiohttp.TraceConfig()
-    trace.on_connection_create_end.append(_on_connection)
-    trace.on_connection_reuseconn.append(_on_connection)
-    return trace
+class _Connector(aiohttp.TCPConnector):
+    """A TCP connector that tells the current attempt when it got its connection."""
+
+    # aiohttp's own signature, timeout parameter included.
+    async def connect(
+        self,
+        req: aiohttp.ClientRequest,
+        traces: list[Any],
+        timeout: aiohttp.ClientTimeout,  # noqa: ASYNC109
+    ) -> Any:
+        connection = await super().connect(req, traces, timeout)
+        wire = _wire.get()
+        if wire is not None:
+            wire.leaving()
+        return connection
 
 
 class Transport:
@@ -248,10 +257,10 @@ class Transport:
             raise ClientClosedError("This wacr client is closed; create a new Client")
         session = self._session
         if session is None:
-            connector = aiohttp.TCPConnector(limit=self._connection_limit)
+            connector = _Connector(limit=self._connection_limit)
             session = aiohttp.ClientSession(
                 connector=connector,
-                trace_configs=[*(self._trace_configs or ()), _connection_trace()],
+                trace_configs=self._trace_configs,
                 json_serialize=_dumps,
             )
             self._session = session
@@ -268,13 +277,14 @@ class Transport:
         opened: list[IO[bytes]] = []
         started = time.monotonic()
         wire = _Wire(request.trace)
+        current = _wire.set(wire)
         failure: BaseException
         try:
             data = None
             if request.form is not None:
                 data = await _build_form(request.form, opened)
             if not self._owns_session:
-                wire.leaving()  # no signals on a borrowed session: assume the worst
+                wire.leaving()  # no connector of ours on a borrowed session: assume the worst
             async with session.request(
                 request.method,
                 self._base_url + request.path,
@@ -282,7 +292,6 @@ class Transport:
                 json=request.json if request.form is None else None,
                 data=data,
                 timeout=_client_timeout(timeouts),
-                trace_request_ctx=wire,
                 **self._options,
             ) as resp:
                 body = await resp.read()
@@ -294,6 +303,7 @@ class Transport:
         except (aiohttp.ClientError, TimeoutError) as exc:
             failure = _failure(exc, request, timeouts, wire.connected)
         finally:
+            _wire.reset(current)
             for handle in opened:
                 handle.close()
         # Raised here, outside the handler, so that the aiohttp error is not chained as
@@ -316,11 +326,19 @@ def _attempt_timeouts(request: Request, now: float) -> Timeout:
     if deadline is None:
         return timeout
     left = max(deadline - now, 0.001)
-    if timeout.total is not None and timeout.total <= left:
+    total = timeout.total
+    # A first attempt starts microseconds after its deadline was set: within that slack it
+    # keeps the call's own timeouts (and their cached aiohttp form) rather than new ones.
+    if total is not None and total - left <= _SLACK:
         return timeout
     return Timeout(total=left, connect=timeout.connect, pool=timeout.pool, read=timeout.read)
 
 
+# How far past its deadline an attempt may end rather than build fresh timeouts (seconds).
+_SLACK = 0.005
+
+
+@functools.lru_cache(maxsize=64)
 def _client_timeout(timeouts: Timeout) -> aiohttp.ClientTimeout:
     """aiohttp's timeouts for one request, arranged so a connect timeout is recognisable.
 
@@ -377,7 +395,7 @@ def _failure(
 ) -> TransportError:
     """The TransportError for an aiohttp failure, saying whether the request may have left.
 
-    ``maybe_sent``: the attempt got a connection (or, without signals, was handed over).
+    ``maybe_sent``: the attempt got a connection (or, on a borrowed session, was handed over).
     """
     if isinstance(exc, _ResendRefused) and exc.__cause__ is not None:
         exc = exc.__cause__
