@@ -205,3 +205,27 @@ def test_a_transport_excludes_a_session() -> None:
             transport=scripted(Response.from_json({})),
             trace_configs=[aiohttp.TraceConfig()],
         )
+
+
+async def test_closing_the_client_closes_its_transport_but_not_a_limiter_it_was_given() -> None:
+    class Limiter:
+        closed = False
+
+        def __init__(self) -> None:
+            from wacr_async._legacy_pacing import LegacyLimiter
+
+            self._inner = LegacyLimiter("off")
+            self.state = self._inner.state
+            self.lane = self._inner.lane
+            self.acquire = self._inner.acquire
+            self.release = self._inner.release
+            self.record = self._inner.record
+
+        async def aclose(self) -> None:
+            self.closed = True
+
+    shared = Limiter()
+    transport = scripted(Response.from_json(ACCOUNT))
+    async with wacr.Client("wm_test", transport=transport, rate_limiter=shared) as client:
+        await client.account.get()
+    assert transport.closed and not shared.closed

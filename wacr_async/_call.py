@@ -20,10 +20,10 @@ from typing import Any, Protocol
 from ._config import ClientConfig
 from ._effects import CallTrace, effect_of
 from ._envelope import decode
+from ._http import Request, Response
 from ._legacy_pacing import Lane, LegacyLimiter
 from ._logging import RequestLogger, request_id_of
 from ._retry import Safety, call_with_retries
-from ._transport import Request, Response
 from .errors import (
     APITimeoutError,
     OutcomeUnknownError,
@@ -47,16 +47,32 @@ class Sender(Protocol):
 class CallCore:
     """What a client and all its views share: settings, transport, limiter, logger."""
 
-    __slots__ = ("config", "limiter", "log", "marks_leaving", "transport")
+    __slots__ = ("config", "limiter", "log", "marks_leaving", "owns_limiter", "transport")
 
-    def __init__(self, config: ClientConfig, transport: Sender, limiter: LegacyLimiter) -> None:
+    def __init__(
+        self,
+        config: ClientConfig,
+        transport: Sender,
+        limiter: LegacyLimiter,
+        *,
+        owns_limiter: bool = True,
+    ) -> None:
         self.config = config
         self.transport = transport
         self.limiter = limiter
+        self.owns_limiter = owns_limiter
         self.log = RequestLogger(log_bodies=config.log_bodies, token=config.token)
         # The aiohttp transport reports the moment a request may leave; for any other the
         # handover itself counts.
         self.marks_leaving = not getattr(transport, "reports_leaving", False)
+
+    async def aclose(self) -> None:
+        """Close the transport, and the limiter if it is this client's own."""
+        try:
+            await self.transport.aclose()
+        finally:
+            if self.owns_limiter:
+                await self.limiter.aclose()
 
     async def call(self, request: Request, *, safety: Safety, max_retries: int, lane: Lane) -> Any:
         """Send ``request`` under the retry rules; the decoded JSON body of its answer."""

@@ -13,9 +13,10 @@ from . import _config
 from ._call import CallCore, Sender
 from ._config import ClientConfig, RateLimitMode, Timeout
 from ._effects import CallTrace, current_trace
+from ._http import FormField, Request
 from ._legacy_pacing import Lane, LegacyLimiter, Priority, RateLimitState
 from ._retry import Safety
-from ._transport import FormField, Request, Transport
+from ._transport import Transport
 from .batch import BatchService
 from .errors import ClientClosedError, ConfigurationError
 from .resources.account import AccountService
@@ -31,7 +32,15 @@ from .resources.tokens import TokensService
 
 __all__ = ["Client"]
 
-_UNSET: Any = object()
+
+class _Unset:
+    """The default of an option that was not given (shown as such in ``help()``)."""
+
+    def __repr__(self) -> str:
+        return "<unchanged>"
+
+
+_UNSET: Any = _Unset()
 
 
 class Client:
@@ -129,7 +138,8 @@ class Client:
         elif session is not None or trace_configs:
             raise ConfigurationError("pass either transport= or session=/trace_configs=, not both")
         limiter = rate_limiter or LegacyLimiter(config.rate_limit)
-        core = CallCore(config, transport, limiter)
+        # A limiter passed in may pace other clients too: closing this one leaves it be.
+        core = CallCore(config, transport, limiter, owns_limiter=rate_limiter is None)
         self._setup(core, config.timeout, config.max_retries, limiter.lane(), False)
 
     def _setup(
@@ -231,7 +241,7 @@ class Client:
     async def aclose(self) -> None:
         """Close the client and the session it owns. Safe to call more than once."""
         if not self._is_view:
-            await self._core.transport.aclose()
+            await self._core.aclose()
 
     async def _request(
         self,

@@ -20,8 +20,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol
 
+from ._http import FormField
 from ._retry import Safety
-from ._transport import FormField
 
 __all__ = ["Requester"]
 

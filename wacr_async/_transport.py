@@ -24,97 +24,28 @@ import asyncio
 import functools
 import inspect
 import io
-import json
 import math
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from contextvars import ContextVar
 from pathlib import Path
 from typing import IO, Any
 
 import aiohttp
-import attrs
 
 from ._config import Timeout
 from ._effects import CallTrace
+from ._http import JSON_CONTENT_TYPE, FilePart, FormField, Request, Response, dumps
 from .errors import (
     APIConnectionError,
     APITimeoutError,
     ClientClosedError,
     ConfigurationError,
-    RequestInfo,
     TransportError,
 )
 
-__all__ = ["FilePart", "Request", "Response", "Transport"]
-
-JSON_CONTENT_TYPE = "application/json"
-
-
-@attrs.frozen(kw_only=True)
-class FilePart:
-    """A file field of a multipart body: a path (streamed from disk), bytes, or a binary file."""
-
-    content: Path | bytes | IO[bytes]
-    filename: str
-    content_type: str = "application/octet-stream"
-
-
-FormField = tuple[str, "str | FilePart"]
-
-
-@attrs.frozen(kw_only=True, slots=True)
-class Request:
-    """One API call relative to the base URL; each attempt sends it again as it is.
-
-    ``params`` keeps order and repeats. ``timeout`` holds the per-attempt parts (connect);
-    ``deadline`` is when the whole call must be over, in the running loop's time (None: no
-    limit), so an attempt gets what is left. ``trace`` learns when an attempt may have
-    reached the server.
-    """
-
-    method: str
-    path: str
-    params: Sequence[tuple[str, str]] | None = None
-    json: Any = None
-    form: Sequence[FormField] | None = None
-    timeout: Timeout = attrs.field(factory=Timeout, repr=False)
-    deadline: float | None = attrs.field(default=None, repr=False)
-    trace: CallTrace = attrs.field(factory=CallTrace, repr=False, eq=False)
-
-    @property
-    def info(self) -> RequestInfo:
-        return RequestInfo(self.method, self.path)
-
-
-@attrs.frozen(slots=True)
-class Response:
-    """One answer: status, headers, the whole body, and how long the attempt took."""
-
-    status: int
-    headers: Mapping[str, str]
-    body: bytes
-    elapsed: float = 0.0
-
-    def json(self) -> Any:
-        return json.loads(self.body) if self.body else None
-
-    @classmethod
-    def from_json(
-        cls, payload: Any, *, status: int = 200, headers: Mapping[str, str] | None = None
-    ) -> Response:
-        """An answer carrying ``payload`` as JSON (for transports in tests).
-
-        Example::
-
-            Response.from_json({"success": True, "data": {"id": 1}}, status=201)
-        """
-        merged = {"Content-Type": JSON_CONTENT_TYPE, **(headers or {})}
-        return cls(status, merged, _dumps(payload).encode())
-
-
-def _dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+# The seam's values are defined in _http; imported from here too for the services.
+__all__ = ["FilePart", "FormField", "Request", "Response", "Transport"]
 
 
 def _no_silent_resends(session: aiohttp.ClientSession) -> None:
@@ -261,7 +192,7 @@ class Transport:
             session = aiohttp.ClientSession(
                 connector=connector,
                 trace_configs=self._trace_configs,
-                json_serialize=_dumps,
+                json_serialize=dumps,
             )
             self._session = session
             _no_silent_resends(session)

@@ -103,7 +103,7 @@ def __getattr__(name: str) -> Any:
 
         return MockTransport
     if name in ("Request", "Response"):
-        from .. import _transport
+        from .. import _http
 
-        return getattr(_transport, name)
+        return getattr(_http, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

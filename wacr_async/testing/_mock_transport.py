@@ -21,7 +21,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Awaitable, Callable
 
-from .._transport import Request, Response
+from .._http import Request, Response
 from ..errors import ClientClosedError
 
 __all__ = ["Handler", "MockTransport"]
