@@ -123,3 +123,13 @@ async def test_only_the_clients_own_session_has_aiohttp_resends_turned_off(
         owned = client._core.transport._session
         assert owned is not None
         assert owned._retry_connection is False
+
+
+def test_an_aiohttp_without_the_resend_switch_fails_loudly() -> None:
+    from wacr_async._transport import _no_silent_resends
+
+    class Renamed:  # an aiohttp release that renamed the private attribute
+        pass
+
+    with pytest.raises(RuntimeError, match="_retry_connection"):
+        _no_silent_resends(Renamed())  # type: ignore[arg-type]  # a stand-in session

@@ -54,7 +54,7 @@ def _no_silent_resends(session: aiohttp.ClientSession) -> None:
     # delete sent twice, a DELETE by id answering 404 for its own first attempt). Retries are
     # decided above this seam only. Only on the client's own session: a borrowed one is
     # protected per request by _refuse_resend instead.
-    if not hasattr(session, "_retry_connection"):  # pragma: no cover - an aiohttp rename
+    if not hasattr(session, "_retry_connection"):
         raise RuntimeError(
             "aiohttp.ClientSession has no _retry_connection any more: wacr-async cannot turn "
             "off its silent resends; pin aiohttp to a release this version supports"
