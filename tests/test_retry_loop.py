@@ -212,9 +212,9 @@ async def test_closing_the_client_closes_its_transport_but_not_a_limiter_it_was_
         closed = False
 
         def __init__(self) -> None:
-            from wacr_async._legacy_pacing import LegacyLimiter
+            from wacr_async._pacing import NoLimiter
 
-            self._inner = LegacyLimiter("off")
+            self._inner = NoLimiter()
             self.state = self._inner.state
             self.lane = self._inner.lane
             self.acquire = self._inner.acquire

@@ -15,8 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._client import Client
 from ._config import DEFAULT_BASE_URL, Timeout
-from ._pacing import RateLimiter
-from ._ratelimit import RateLimitState
+from ._pacing import RateLimiter, RateLimitState
 from ._version import __version__
 from ._watch import MessageWatch
 from .batch import (

@@ -21,8 +21,8 @@ from ._config import ClientConfig
 from ._effects import CallTrace, effect_of
 from ._envelope import decode
 from ._http import Request, Response
-from ._legacy_pacing import Lane, LegacyLimiter
 from ._logging import RequestLogger, request_id_of
+from ._pacing import Lane, Permit, RateLimiter
 from ._retry import Safety, call_with_retries
 from .errors import (
     APITimeoutError,
@@ -53,7 +53,7 @@ class CallCore:
         self,
         config: ClientConfig,
         transport: Sender,
-        limiter: LegacyLimiter,
+        limiter: RateLimiter,
         *,
         owns_limiter: bool = True,
     ) -> None:
@@ -158,7 +158,7 @@ class _Call:
                 self._log_answer(response, request_id_of(payload, response.headers))
         return payload
 
-    async def _refused(self, permit: Any, response: Response) -> Any:
+    async def _refused(self, permit: Permit, response: Response) -> Any:
         """An error status: learn from it, then raise it (or, rarely, take it as done)."""
         request = self.request
         status = response.status
@@ -178,7 +178,7 @@ class _Call:
         self.maybe_applied = self.maybe_applied or effect_of(error, left=True) == "maybe"
         raise error
 
-    async def _no_answer(self, permit: Any, exc: TransportError, elapsed: float) -> None:
+    async def _no_answer(self, permit: Permit, exc: TransportError, elapsed: float) -> None:
         core = self.core
         if exc.sent:
             self.maybe_applied = True
@@ -197,7 +197,7 @@ class _Call:
                 sent_body=self.sent_body,
             )
 
-    async def _gone(self, permit: Any, trace: CallTrace) -> None:
+    async def _gone(self, permit: Permit, trace: CallTrace) -> None:
         limiter = self.core.limiter
         if trace.left:
             await limiter.record(permit, status=None, headers=None)

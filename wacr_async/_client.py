@@ -14,7 +14,7 @@ from ._call import CallCore, Sender
 from ._config import ClientConfig, RateLimitMode, Timeout
 from ._effects import CallTrace, current_trace
 from ._http import FormField, Request
-from ._legacy_pacing import Lane, LegacyLimiter, Priority, RateLimitState
+from ._pacing import Lane, Priority, RateLimiter, RateLimitState, limiter_for
 from ._retry import Safety
 from ._transport import Transport
 from .batch import BatchService
@@ -113,7 +113,7 @@ class Client:
         trace_configs: Sequence[aiohttp.TraceConfig] | None = None,
         user_agent: str | None = None,
         log_bodies: bool = False,
-        rate_limiter: LegacyLimiter | None = None,
+        rate_limiter: RateLimiter | None = None,
         transport: Sender | None = None,
     ) -> None:
         config = ClientConfig(
@@ -137,7 +137,7 @@ class Client:
             )
         elif session is not None or trace_configs:
             raise ConfigurationError("pass either transport= or session=/trace_configs=, not both")
-        limiter = rate_limiter or LegacyLimiter(config.rate_limit)
+        limiter = rate_limiter or limiter_for(config.rate_limit)
         # A limiter passed in may pace other clients too: closing this one leaves it be.
         core = CallCore(config, transport, limiter, owns_limiter=rate_limiter is None)
         self._setup(core, config.timeout, config.max_retries, limiter.lane(), False)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from ._legacy_pacing import Lane
+from ._pacing import Lane
 from ._requester import Requester
 from .resources.contacts import ContactsService
 from .resources.messages import MessagesService
