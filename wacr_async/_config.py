@@ -19,7 +19,7 @@ BASE_URL_ENV = "WACR_BASE_URL"
 RateLimitMode = Literal["auto", "off"] | int
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, cache_hash=True)
 class Timeout:
     """Timeouts in seconds: ``total`` for the whole call, the others for each attempt.
 
