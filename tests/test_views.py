@@ -61,3 +61,16 @@ def test_an_unknown_priority_is_refused(priority: Any) -> None:
         return
     with pytest.raises(wacr.ConfigurationError):
         client.with_options(priority=priority)
+
+
+async def test_a_bulk_view_waits_out_a_spent_window_instead_of_failing_at_once() -> None:
+    from wacr_async.testing import Sandbox
+
+    async with Sandbox(rate_limit=(1, 0.6)) as sandbox, sandbox.client(timeout=0.3) as client:
+        await client.account.get()  # the window is spent for 0.6 s
+        with pytest.raises(wacr.RateLimitError):
+            await client.account.get()  # an interactive call: past its deadline, at once
+        bulk = client._with_lane(client._new_lane(priority="low"))
+        account = await bulk.account.get()  # queues for the next window, then goes
+    assert account.id is not None
+    assert sandbox.hits["GET /account"] == 2

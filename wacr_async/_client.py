@@ -199,9 +199,22 @@ class Client:
             lane = self._core.limiter.lane(priority=priority, share=lane.share)
         return self._view(new_timeout, retries, lane)
 
-    def _with_lane(self, lane: Lane) -> Client:
-        """A view whose calls pace on ``lane`` (a batch run's priority and share)."""
-        return self._view(self._timeout, self._max_retries, lane)
+    def _with_lane(self, lane: Lane | None = None) -> Client:
+        """A view for bulk work whose calls pace on ``lane`` (default: this view's lane).
+
+        Bulk items queue at the rate limiter for as long as their lane needs (a spent window
+        is waited out, not failed): in this view the timeout bounds each attempt, the
+        client's total becoming the per-attempt read limit, rather than the wait for a turn.
+        Make a lane with :meth:`_new_lane` (a batch run's priority and share).
+        """
+        timeout = self._timeout
+        read = timeout.read if timeout.read is not None else timeout.total
+        per_attempt = Timeout(total=None, connect=timeout.connect, pool=timeout.pool, read=read)
+        return self._view(per_attempt, self._max_retries, lane or self._lane)
+
+    def _new_lane(self, *, priority: Priority = "low", share: float | None = None) -> Lane:
+        """A lane on this client's rate limiter (for :meth:`_with_lane`)."""
+        return self._core.limiter.lane(priority=priority, share=share)
 
     def _view(self, timeout: Timeout, max_retries: int, lane: Lane) -> Client:
         view = object.__new__(Client)

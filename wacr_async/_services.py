@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from ._pacing import Lane
+from ._pacing import Lane, Priority
 from ._requester import Requester
 from .resources.contacts import ContactsService
 from .resources.messages import MessagesService
@@ -34,6 +34,10 @@ class Services(Requester, Protocol):
     @property
     def templates(self) -> TemplatesService: ...
 
-    def _with_lane(self, lane: Lane) -> Services:
-        """A view of the same client whose calls pace on ``lane``."""
+    def _with_lane(self, lane: Lane | None = None) -> Services:
+        """A view for bulk work pacing on ``lane``: it waits at the limiter without a deadline."""
+        ...
+
+    def _new_lane(self, *, priority: Priority = "low", share: float | None = None) -> Lane:
+        """A lane on the client's rate limiter."""
         ...

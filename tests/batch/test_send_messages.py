@@ -342,8 +342,7 @@ async def test_cancelled_sends_that_never_left_are_released_from_the_journal(
     tmp_path: Path, eventually: Eventually
 ) -> None:
     path = tmp_path / "job.sqlite"
-    # timeout=None: the others queue for the next window (a deadline would fail them at once).
-    async with Sandbox(rate_limit=2) as sandbox, sandbox.client(timeout=None) as client:
+    async with Sandbox(rate_limit=2) as sandbox, sandbox.client() as client:
         run = client.batch.send_messages(texts(10), concurrency=4, journal=path)
         task = asyncio.create_task(run.report())
         # Two sent; the others wait a minute for the next window.

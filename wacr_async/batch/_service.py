@@ -126,7 +126,7 @@ class BatchService(Resource):
         check_count("chunk_size", chunk_size)
         check_count("concurrency", concurrency)
         return await import_contacts(
-            self._client,
+            self._client._with_lane(),  # queues at the limiter without a deadline
             rows,
             chunk_size=chunk_size,
             concurrency=concurrency,
@@ -218,7 +218,7 @@ class BatchService(Resource):
             print(await run.report())      # sent 9990, failed 7, unknown 3 in 171.0 s
         """
         return SendRun(
-            self._client,
+            self._client._with_lane(),  # queues at the limiter without a deadline
             specs,
             concurrency=concurrency,
             journal=journal,
