@@ -99,3 +99,38 @@ async def test_stop_before_work_leaves_everything_not_attempted(pg_dsn: str) -> 
     assert report.stopped and report.state == "stopped"
     assert report.counts["not_attempted"] == 20
     assert sandbox.sends == []
+
+
+async def test_one_chunk_run_by_two_workers_at_once_sends_each_item_once(pg_dsn: str) -> None:
+    async with Sandbox(latency=0.01) as sandbox, jobs.JobQueue(pg_dsn) as queue:
+        await queue.migrate()
+        job = await queue.submit(texts(80), name="twice", chunk_size=80)
+        async with sandbox.client() as first_client, sandbox.client() as second_client:
+            first = jobs.Worker(pg_dsn, client=first_client, concurrency=8)
+            second = jobs.Worker(pg_dsn, client=second_client, concurrency=8)
+            # Not through procrastinate (which hands a chunk to one worker): straight in.
+            async with first.running(), second.running():
+                await asyncio.gather(first.run_chunk(job, 0), second.run_chunk(job, 0))
+        report = await queue.report(job)
+    assert sandbox.ledger.duplicate_sends() == []
+    assert len(sandbox.sends) == 80
+    assert report.counts["sent"] == 80
+
+
+async def test_cancel_mid_job_reaches_the_worker_at_once(pg_dsn: str) -> None:
+    async with Sandbox(latency=0.3) as sandbox, jobs.JobQueue(pg_dsn) as queue:
+        await queue.migrate()
+        job = await queue.submit(texts(200), name="cancel", chunk_size=50)
+        worker_task = asyncio.create_task(run_workers(pg_dsn, sandbox, concurrency=4))
+        for _ in range(1000):  # until some sends went out (10 s at most)
+            if len(sandbox.sends) >= 8:
+                break
+            await asyncio.sleep(0.01)
+        await queue.cancel(job)
+        await asyncio.wait_for(worker_task, 10)
+        report = await queue.wait(job)
+    assert report.stopped and report.state == "cancelled"
+    counts = report.counts
+    assert counts["unknown"] <= 4  # what was on the wire
+    assert counts["sent"] + counts["unknown"] + counts["not_attempted"] == 200
+    assert counts["sent"] <= len(sandbox.sends) <= counts["sent"] + counts["unknown"]

@@ -84,22 +84,28 @@ class Worker:
     async def run(self) -> None:
         """Work until SIGINT/SIGTERM (the chunk in progress finishes), or with ``burst``
         until no chunk is waiting."""
+        app = make_app(self._dsn)
+        async with self.running(), app.open_async():
+            await app.run_worker_async(
+                queues=[QUEUE],
+                concurrency=_CHUNKS_AT_ONCE,
+                wait=not self._burst,
+                name=self._name or "wacr-worker",
+                additional_context={WORKER_KEY: self},
+                install_signal_handlers=self._signals,
+                update_heartbeat_interval=self._heartbeat,
+                fetch_job_polling_interval=1.0,
+                delete_jobs="never",
+            )
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        """The worker's connections and its stop/cancel listener, without procrastinate (for
+        :meth:`run_chunk` called directly)."""
         self._pool = await open_pool(self._dsn, max_size=3, name="wacr-worker")
         listener = asyncio.get_running_loop().create_task(self._listen())
-        app = make_app(self._dsn)
         try:
-            async with app.open_async():
-                await app.run_worker_async(
-                    queues=[QUEUE],
-                    concurrency=_CHUNKS_AT_ONCE,
-                    wait=not self._burst,
-                    name=self._name or "wacr-worker",
-                    additional_context={WORKER_KEY: self},
-                    install_signal_handlers=self._signals,
-                    update_heartbeat_interval=self._heartbeat,
-                    fetch_job_polling_interval=1.0,
-                    delete_jobs="never",
-                )
+            yield
         finally:
             listener.cancel()
             with contextlib.suppress(asyncio.CancelledError):
