@@ -27,7 +27,7 @@ from collections.abc import (
 )
 from typing import Any, Generic, TypeVar
 
-__all__ = ["END", "ItemReader", "WorkerPool", "check_count"]
+__all__ = ["END", "ItemReader", "WorkerPool", "require_positive_int"]
 
 T = TypeVar("T")
 
@@ -92,8 +92,10 @@ class ItemReader(Generic[T]):
         self._back.extendleft(reversed(list(items)))
 
 
-def check_count(name: str, value: object) -> None:
-    """A worker count or chunk size: a positive int, else a ValueError naming ``name``."""
+def require_positive_int(name: str, value: object) -> None:
+    """A setting of ours that counts something (workers, a chunk's rows, failures in a row):
+    a positive int, else a ValueError naming ``name``. (API fields are checked by
+    ``_validate``, which raises ``ValidationError``.)"""
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ValueError(f"{name} must be a positive integer, not {value!r}")
 
@@ -142,7 +144,7 @@ class WorkerPool(Generic[T]):
         release_when_done: bool = True,
         on_read: Callable[[int, T], object] | None = None,
     ) -> None:
-        check_count("limit", limit)
+        require_positive_int("limit", limit)
         self._on_read = on_read
         self.reader = reader
         self._work = work

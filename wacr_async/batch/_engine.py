@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from .._channel import Channel
 from .._journal import EntryStatus, Journal, SQLiteJournal
 from .._outcomes import SEND_STATUSES, Outcome, Progress, SendReport
-from .._pool import END, ItemReader, WorkerPool, check_count
+from .._pool import END, ItemReader, WorkerPool, require_positive_int
 from .._specs import MessageSpec
 from ._fail_fast import FailureStreaks
 from ._interrupt import InterruptGuard
@@ -56,7 +56,7 @@ class RunEngine:
         max_connect_failures: int,
         grace: float,
     ) -> None:
-        check_count("concurrency", concurrency)
+        require_positive_int("concurrency", concurrency)
         if keep < 0:
             raise ValueError(f"keep must be >= 0, not {keep!r}")
         if grace < 0:

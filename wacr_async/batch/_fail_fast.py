@@ -9,7 +9,7 @@ recipient, a bad phone) never do.
 from __future__ import annotations
 
 from .._outcomes import Outcome
-from .._pool import check_count
+from .._pool import require_positive_int
 from ..errors import APIError, TransportError
 
 __all__ = ["FailureStreaks"]
@@ -39,8 +39,8 @@ class FailureStreaks:
     __slots__ = ("_code", "_connect", "_same", "max_connect_failures", "max_consecutive_failures")
 
     def __init__(self, *, max_consecutive_failures: int, max_connect_failures: int) -> None:
-        check_count("max_consecutive_failures", max_consecutive_failures)
-        check_count("max_connect_failures", max_connect_failures)
+        require_positive_int("max_consecutive_failures", max_consecutive_failures)
+        require_positive_int("max_connect_failures", max_connect_failures)
         self.max_consecutive_failures = max_consecutive_failures
         self.max_connect_failures = max_connect_failures
         self._code: str | None = None
