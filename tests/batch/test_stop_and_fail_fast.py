@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 import wacr_async as wacr
+from wacr_async._pacing import Lane, NoLimiter, Priority
 from wacr_async.batch import SQLiteJournal, TemplateMessage, TextMessage
 from wacr_async.testing import Sandbox, no_wait
 
@@ -213,3 +214,29 @@ async def test_a_run_dropped_while_going_warns_and_is_cancelled_on_the_loop(
     gc.collect()
     await eventually(lambda: len(asyncio.all_tasks()) == before)
     assert len(sandbox.sends) < 1000
+
+
+# -- pacing ----------------------------------------------------------------------------------
+
+
+class RecordingLimiter(NoLimiter):
+    """No pacing; remembers the lanes asked for."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lanes: list[Lane] = []
+
+    def lane(self, *, priority: Priority = "normal", share: float | None = None) -> Lane:
+        made = super().lane(priority=priority, share=share)
+        self.lanes.append(made)
+        return made
+
+
+async def test_a_run_paces_on_a_low_priority_lane_capped_at_its_share(sandbox: Sandbox) -> None:
+    limiter = RecordingLimiter()
+    async with wacr.Client(token=sandbox.token, base_url=sandbox.url, rate_limiter=limiter) as c:
+        report = await c.batch.send_messages(texts(3), share=0.5).report()
+        with pytest.raises(ValueError, match="share"):
+            c.batch.send_messages(texts(3), share=1.5)
+    assert report.counts["sent"] == 3
+    assert [(lane.priority, lane.share) for lane in limiter.lanes[1:]] == [("low", 0.5)]

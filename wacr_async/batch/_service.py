@@ -16,7 +16,7 @@ from typing import Any, Literal, TypeVar, overload
 from .._contact_import import import_contacts
 from .._journal import Journal
 from .._outcomes import ImportReport, Progress
-from .._pool import check_count
+from .._pool import require_positive_int
 from .._services import Services
 from .._specs import MessageSpec
 from ..errors import (
@@ -123,8 +123,8 @@ class BatchService(Resource):
             for entry in report.failed:
                 print(entry.row, entry.errors)
         """
-        check_count("chunk_size", chunk_size)
-        check_count("concurrency", concurrency)
+        require_positive_int("chunk_size", chunk_size)
+        require_positive_int("concurrency", concurrency)
         return await import_contacts(
             self._client._with_lane(),  # queues at the limiter without a deadline
             rows,
@@ -191,6 +191,11 @@ class BatchService(Resource):
         Ctrl-C and leaving the run's ``async with`` or ``async for`` early stop at once,
         recording sends on the wire as ``unknown``.
 
+        **Pacing.** The run's requests wait at the client's rate limiter on a low-priority
+        lane: calls made meanwhile (an OTP in a web request, ``with_options(priority="high")``)
+        are served first. ``share=0.8`` caps the run at 80% of the token's window, leaving
+        the rest to everything else sharing the token.
+
         **Failing fast.** The run stops by itself, with ``report.stop_reason`` saying why,
         once ``max_consecutive_failures`` items in a row (default 20) fail with the same
         error code, or ``max_connect_failures`` items in a row (default 5) cannot connect.
@@ -217,8 +222,11 @@ class BatchService(Resource):
                         print(outcome.index, outcome.status, outcome.error)
             print(await run.report())      # sent 9990, failed 7, unknown 3 in 171.0 s
         """
+        # Batch work paces on a low-priority lane (interactive calls go first), capped at
+        # ``share`` of the token's window; it queues at the limiter without a deadline.
+        lane = self._client._new_lane(priority="low", share=share)
         return SendRun(
-            self._client._with_lane(),  # queues at the limiter without a deadline
+            self._client._with_lane(lane),
             specs,
             concurrency=concurrency,
             journal=journal,
@@ -279,7 +287,7 @@ class BatchService(Resource):
             async for contact in client.batch.map(client.contacts.get, ids, concurrency=8):
                 print(contact.id, contact.phone)
         """
-        check_count("concurrency", concurrency)
+        require_positive_int("concurrency", concurrency)
         return bounded_map(
             fn,
             items,
