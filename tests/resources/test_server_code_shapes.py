@@ -257,3 +257,32 @@ async def test_laravels_bare_500_is_a_server_error_with_the_body_and_no_resend(
     assert caught.value.status == 500 and caught.value.code is None
     assert caught.value.body_snippet is not None and "Server Error" in caught.value.body_snippet
     assert [seen[0:2] for seen in scripted_server.seen] == [("POST", "/api/v2/messages/text")]
+
+
+async def test_auth_templates_have_a_name_like_templates(
+    scripted_server: ScriptedServer, client: wacr.Client
+) -> None:
+    item = {"id": 2, "template_name": "otp_verification", "language": "en",
+            "body_text": "Your code is {{1}}", "body_params_count": 1, "header_format": "NONE",
+            "header_text": None, "footer_text": None, "status": "APPROVED",
+            "created_at": "2026-07-01T12:00:00+03:00"}  # fmt: skip
+    scripted_server.route(
+        "GET", "/api/v2/auth/templates", answer({"success": True, "data": [item]})
+    )
+    [template] = await client.otp.templates().collect()
+    assert template.name == template.template_name == "otp_verification"
+
+
+async def test_a_send_answer_without_an_always_sent_field_does_not_fit(
+    scripted_server: ScriptedServer, client: wacr.Client
+) -> None:
+    data = {"message_id": "wamid.x", "contact_id": 3, "phone": "15550001111", "message": "Hi",
+            "status": "sent", "sent_at": "2026-07-01T12:00:00+03:00", "chat_id": 4,
+            "chat_message_id": 9}  # fmt: skip
+    scripted_server.route("POST", "/api/v2/messages/text", answer({"success": True, "data": data}))
+    sent = await client.messages.send_text("+15550001111", "Hi")
+    assert (sent.message_id, sent.chat_id) == ("wamid.x", 4)
+    del data["chat_id"]
+    scripted_server.route("POST", "/api/v2/messages/text", answer({"success": True, "data": data}))
+    with pytest.raises(wacr.UnexpectedResponseError, match="chat_id"):
+        await client.messages.send_text("+15550001111", "Hi")

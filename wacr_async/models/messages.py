@@ -1,8 +1,10 @@
 """Messages: the history (list item, detail), the four send results, and interactive inputs.
 
 Results (``GET /messages``, ``GET /messages/{id}``, ``POST /messages/text|template|media|
-interactive``) are read tolerantly: a send that the server performed must never fail to
-parse, so every field of a send result may be missing (None).
+interactive``): the fields that both the docs and the server code always send are required
+and typed without None (``message_id``, ``contact_id``, ``phone``, ``status``, ``sent_at``,
+``chat_id`` of every send; ``sent_at`` and ``is_read`` of a listed message); the rest may be
+missing (None).
 
 Inputs: :class:`Button` for reply buttons, :class:`Section` of :class:`Row` for list messages
 (``send_interactive``), and :class:`ContactDefaults` for a contact created by ``send_media``.
@@ -45,9 +47,10 @@ class Message:
     message: str | None = None
     status: str | None = None
     message_id: str | None = None
-    sent_at: datetime | None = None
-    is_read: bool = False
-    # Filterable and sortable, though not among the documented item fields.
+    sent_at: datetime
+    is_read: bool
+    # Documented as a filter; the server code has no such column and never sends it, and
+    # messages.watch(inbound_only=True) fills it in when it tells directions apart itself.
     direction: str | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
@@ -75,36 +78,36 @@ class SentMessage:
     ``chat_id``/``chat_message_id`` the conversation and row the message was stored in.
     """
 
-    message_id: str | None = None
-    contact_id: int | None = None
-    phone: str | None = None
-    status: str | None = None
-    sent_at: datetime | None = None
-    chat_id: int | None = None
-    chat_message_id: int | None = None
+    message_id: str
+    contact_id: int
+    phone: str
+    status: str
+    sent_at: datetime
+    chat_id: int
+    chat_message_id: int | None = None  # always null for template sends in the server code
 
 
 @attrs.frozen(kw_only=True)
 class SentText(SentMessage):
     """Result of ``send_text``; ``message`` is the text after merge fields were expanded."""
 
-    message: str | None = None
+    message: str
 
 
 @attrs.frozen(kw_only=True)
 class SentTemplate(SentMessage):
     """Result of ``send_template``."""
 
-    template_name: str | None = None
-    language: str | None = None
+    template_name: str
+    language: str
 
 
 @attrs.frozen(kw_only=True)
 class SentMedia(SentMessage):
     """Result of ``send_media``; ``media_url`` is where the server stored the media."""
 
-    media_type: str | None = None
-    media_url: str | None = None
+    media_type: str
+    media_url: str
     caption: str | None = None
     filename: str | None = None
 
@@ -113,7 +116,7 @@ class SentMedia(SentMessage):
 class SentInteractive(SentMessage):
     """Result of ``send_interactive``; ``type`` is ``button`` or ``list``."""
 
-    type: str | None = None
+    type: str
 
 
 @attrs.frozen

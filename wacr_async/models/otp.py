@@ -17,28 +17,28 @@ __all__ = ["AuthTemplate", "OTPSent", "OTPStatus", "OTPVerified"]
 class OTPSent:
     """Result of ``otp.send`` and ``otp.resend``. The code itself is never echoed back.
 
-    Every field may be missing (None): a code that was sent must never fail to parse.
+    Every field is one that both the docs and the server code always send.
     """
 
-    message_id: str | None = None
-    contact_id: int | None = None
-    phone: str | None = None
-    template_name: str | None = None
-    language: str | None = None
+    message_id: str
+    contact_id: int
+    phone: str
+    template_name: str
+    language: str
     code_sent: bool = True
-    expiry_minutes: int | None = None
-    expires_at: datetime | None = None
-    status: str | None = None
-    sent_at: datetime | None = None
+    expiry_minutes: int
+    expires_at: datetime
+    status: str
+    sent_at: datetime
 
 
 @attrs.frozen(kw_only=True)
 class OTPVerified:
     """A successful ``otp.verify``: the phone, the purpose and when it was verified."""
 
-    phone: str | None = None
-    purpose: str | None = None
-    verified_at: datetime | None = None
+    phone: str
+    purpose: str
+    verified_at: datetime
 
 
 @attrs.frozen(kw_only=True)
@@ -85,16 +85,27 @@ class AuthTemplate:
     """An approved AUTHENTICATION template (``GET /auth/templates``).
 
     ``body_text`` holds the ``{{1}}`` (code) and optional ``{{2}}`` (expiry) placeholders;
-    ``header_format`` is ``TEXT``, ``IMAGE``, ``VIDEO``, ``DOCUMENT`` or ``NONE``.
+    ``header_format`` is ``TEXT``, ``IMAGE``, ``VIDEO``, ``DOCUMENT`` or ``NONE``. ``name`` is
+    ``template_name``, as on :class:`~wacr_async.Template`.
+
+    Example::
+
+        async for template in client.otp.templates():
+            await client.otp.send(phone, template.name, code, language=template.language)
     """
 
     id: int
-    template_name: str | None = None
-    language: str | None = None
-    body_text: str | None = None
-    body_params_count: int | None = None
+    template_name: str
+    language: str
+    body_text: str
+    body_params_count: int
     header_format: str | None = None
     header_text: str | None = None
     footer_text: str | None = None
-    status: str | None = None
-    created_at: datetime | None = None
+    status: str
+    created_at: datetime
+
+    @property
+    def name(self) -> str:
+        """The template's name (``template_name``)."""
+        return self.template_name
