@@ -5,22 +5,14 @@ and 4 web-style processes, each sharing the token through SharedPacer. Full-size
 from __future__ import annotations
 
 import asyncio
-import inspect
 import sys
 
 import pytest
 from fleet import HERE, SandboxProcess, finish, start_worker, texts
 
-import wacr_async as wacr
 from wacr_async import jobs
 
-pytestmark = [
-    pytest.mark.filterwarnings("error"),
-    pytest.mark.skipif(
-        "rate_limiter" not in inspect.signature(wacr.Client).parameters,
-        reason="needs Client(rate_limiter=...), which the client's pacing seam brings",
-    ),
-]
+pytestmark = pytest.mark.filterwarnings("error")
 
 
 async def test_three_workers_on_one_limited_token(pg_dsn: str) -> None:

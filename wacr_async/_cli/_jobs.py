@@ -91,7 +91,7 @@ async def _worker(
         raise CliError(f"no API token: set {_config.TOKEN_ENV} for the worker") from None
     pacer = jobs.SharedPacer(dsn, token)
     try:
-        async with _paced_client(Client, token, pacer) as client:
+        async with Client(token=token, rate_limiter=pacer) as client:
             worker = jobs.Worker(
                 dsn,
                 client=client,
@@ -104,13 +104,6 @@ async def _worker(
     finally:
         await pacer.aclose()
     return 0
-
-
-def _paced_client(client_type: Any, token: str, pacer: Any) -> Any:
-    try:
-        return client_type(token=token, rate_limiter=pacer)
-    except TypeError:  # a client without the pacing seam: it paces alone
-        return client_type(token=token)
 
 
 @jobs_group.group("submit")
