@@ -75,10 +75,11 @@ async def test_a_killed_job_resumes_with_unknowns_only_for_requests_that_reached
         sandbox = Sandbox(latency=(0.004, 0.004))
         kill_after = count // 2
     else:
-        # The token's window is spent after 300 sends: every worker then waits at the rate
-        # limiter with its next item, and none of those items may be journalled as in flight.
-        sandbox = Sandbox(rate_limit=(300, 120.0))
-        kill_after = 300
+        # A bulk run paces through the token's window (600 per minute: a burst, then one
+        # send every 0.1 s), so at any moment nearly every worker waits at the rate limiter
+        # with its next item, and none of those items may be journalled as in flight.
+        sandbox = Sandbox(rate_limit=(600, 60.0))
+        kill_after = 100
     async with sandbox:
         child = await asyncio.create_subprocess_exec(
             sys.executable,
