@@ -8,7 +8,9 @@ process posts signed, PHP-encoded bodies over ``--concurrency`` keep-alive conne
 ``--duration`` seconds per run: a mix of inbound messages, receipts and contact updates, every
 body with its own event id (so none is dropped as a repeat). The receiver verifies the
 signature, parses the typed event, records its id and starts a (no-op) handler task per event;
-the bare handler reads the body and answers 200. Figures are medians of ``--runs`` runs,
+the bare handler reads the body and answers 200. A third server registers only
+``whatsapp.message.received`` (half the mix), as a bot does: the other events are verified,
+decoded and answered but never built. Figures are medians of ``--runs`` runs,
 servers interleaved run by run. Two ratios: events/s (wall clock, which on a shared machine
 also measures the neighbours) and events per server CPU-second (the rate of a saturated
 server; the target is judged on it).
@@ -33,7 +35,7 @@ from typing import Any
 from aiohttp import web
 
 SECRET = b"bench-secret"
-SERVERS = ("bare aiohttp", "receiver")
+SERVERS = ("bare aiohttp", "receiver", "receiver, one")
 TARGET = 0.7
 _MARK = b"evt_0000000000_XXXXXXXXXX"
 
@@ -87,12 +89,14 @@ async def _serve(kind: str) -> None:
     receiver = webhooks.Receiver(secret=SECRET)
     handled = 0
 
-    @receiver.on("*")
     async def handle(event: webhooks.Event) -> None:
         nonlocal handled
         handled += 1
 
-    app.router.add_post("/hook", receiver.aiohttp_handler if kind == "receiver" else _bare)
+    # "receiver": one handler for every event; "receiver, one": a bot's usual single pattern
+    # (inbound messages, half the mix): the other events are checked and answered, not built.
+    receiver.add_handler("*" if kind == "receiver" else "whatsapp.message.received", handle)
+    app.router.add_post("/hook", _bare if kind == "bare aiohttp" else receiver.aiohttp_handler)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", 0).start()
@@ -250,7 +254,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     capacity = cpu["bare aiohttp"] / cpu["receiver"]
     wall = rate["receiver"] / rate["bare aiohttp"]
     verdict = "met" if capacity >= TARGET else "NOT met"
+    one = cpu["bare aiohttp"] / cpu["receiver, one"]
     print(f"events/s ratio receiver/bare (wall clock): {wall:.2f}x")
+    print(f"receiver with one pattern (half the events handled), per CPU-second: {one:.2f}x")
     print(
         f"target receiver/bare events per CPU-second >= {TARGET:.2f}x: {capacity:.2f}x ({verdict})"
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import io
 import logging
 from collections.abc import MutableMapping
@@ -402,3 +403,17 @@ async def test_asgi_lifespan_shutdown_drains_handlers() -> None:
     await receiver.asgi({"type": "lifespan"}, receive, send)
     assert [m["type"] for m in sent] == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
     assert done == ["contact.updated"]
+
+
+async def test_events_no_handler_matches_are_acknowledged_without_being_built() -> None:
+    receiver = webhooks.Receiver(secret=SECRET)
+    seen = collect(receiver, "whatsapp.message.received")
+    odd = copy.deepcopy(SOURCE_CREATED)
+    odd["event"]["timestamp"] = "not a time"  # would be a 400 if it had to be built
+    assert (await receiver.receive(*signed(odd))).status == 200
+    handled = message_received()
+    handled["event"]["timestamp"] = "not a time"
+    assert (await receiver.receive(*signed(handled))).status == 400
+    assert (await receiver.receive(*signed(message_received()))).status == 200
+    await receiver.aclose()
+    assert [e.type for e in seen] == ["whatsapp.message.received"]

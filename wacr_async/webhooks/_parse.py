@@ -30,7 +30,7 @@ from ._events import (
 )
 from ._signature import SIGNATURE_HEADER, verify
 
-__all__ = ["FORMAT_HEADER", "header", "parse", "parse_payload"]
+__all__ = ["FORMAT_HEADER", "decode", "header", "parse", "parse_payload", "peek"]
 
 FORMAT_HEADER = "X-Webhook-Format"
 
@@ -77,6 +77,17 @@ def parse(
         if isinstance(event, webhooks.MessageReceived):
             print(event.phone, event.text)
     """
+    payload = decode(body, headers, secret=secret)
+    return parse_payload(payload, format=header(headers, FORMAT_HEADER))
+
+
+def decode(
+    body: bytes | bytearray | memoryview | str,
+    headers: Mapping[str, str],
+    *,
+    secret: str | bytes | None,
+) -> dict[str, Any]:
+    """``parse`` up to the decoded JSON object: the signature checked, no event built yet."""
     raw = body if type(body) is bytes else body.encode() if isinstance(body, str) else bytes(body)
     if secret is not None:
         verify(raw, header(headers, SIGNATURE_HEADER), secret)
@@ -84,7 +95,19 @@ def parse(
         payload = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise PayloadError(f"the body is not JSON: {exc}") from None
-    return parse_payload(payload, format=header(headers, FORMAT_HEADER))
+    if not isinstance(payload, dict):
+        raise PayloadError(f"the body is a JSON {type(payload).__name__}, not an object")
+    return payload
+
+
+def peek(payload: dict[str, Any]) -> tuple[str, str | None] | None:
+    """An envelope's ``(type, id)`` without building the event; None for the legacy shapes."""
+    head = payload.get("event")
+    if isinstance(head, dict):
+        kind = head.get("type")
+        if isinstance(kind, str) and kind:
+            return kind, _text(head.get("id"))
+    return None
 
 
 def header(headers: Mapping[str, str], name: str) -> str | None:

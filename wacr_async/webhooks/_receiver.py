@@ -26,7 +26,7 @@ from ._asgi import Receive, Scope, Send
 from ._asgi import serve as asgi_serve
 from ._errors import PayloadError, SignatureError
 from ._events import Event
-from ._parse import parse
+from ._parse import FORMAT_HEADER, decode, header, parse_payload, peek
 from ._seen import MemorySeen, SeenStore
 
 if TYPE_CHECKING:
@@ -107,11 +107,13 @@ class Receiver:
         self._secret = secret
         self.insecure = insecure
         self.seen: SeenStore = seen if seen is not None else MemorySeen(dedupe_size)
+        self._memory = self.seen if type(self.seen) is MemorySeen else None
         self.max_body_size = max_body_size
         self._handlers: list[tuple[str, Handler]] = []
         self._routes: dict[str, tuple[Handler, ...]] = {}
-        self._slots = asyncio.Semaphore(max_concurrency)
+        self.max_concurrency = max_concurrency
         self._tasks: set[asyncio.Task[None]] = set()
+        self._freed = asyncio.Event()  # set whenever a handler task ends
         self._closed = False
         if insecure:
             logger.warning(
@@ -156,10 +158,11 @@ class Receiver:
     async def receive(self, body: bytes, headers: Mapping[str, str]) -> Reply:
         """Handle one request's raw body and headers; the reply to send back.
 
-        200 when accepted (also for a repeat, which is not dispatched again), 400 for a body
-        that is not a webhook, 401 for a missing or wrong signature, 503 after ``aclose()``
-        or when the ``seen`` store fails (the server then retries). For frameworks without an
-        adapter here.
+        200 when accepted (also for a repeat, which is not dispatched again; an event no
+        handler matches is acknowledged once its signature and JSON are checked, without being
+        built), 400 for a body that is not a webhook, 401 for a missing or wrong signature, 503
+        after ``aclose()`` or when the ``seen`` store fails (the server then retries). For
+        frameworks without an adapter here.
 
         Example::
 
@@ -168,8 +171,17 @@ class Receiver:
         """
         if self._closed:
             return Reply.of(503, "the receiver is closed")
+        event: Event | None = None
         try:
-            event = parse(body, headers, secret=self._secret)
+            payload = decode(body, headers, secret=self._secret)
+            peeked = peek(payload)
+            if peeked is None:  # the legacy shapes: their type is known once built
+                event = parse_payload(payload, format=header(headers, FORMAT_HEADER))
+                peeked = event.type, event.id
+            kind, event_id = peeked
+            handlers = self._handlers_for(kind)
+            if handlers and event is None:  # events nobody handles are never built
+                event = parse_payload(payload, format=header(headers, FORMAT_HEADER))
         except SignatureError as exc:
             logger.warning("webhook refused (401): %s", exc)
             return Reply.of(401, str(exc))
@@ -177,40 +189,44 @@ class Receiver:
             logger.warning("webhook refused (400): %s", exc)
             return Reply.of(400, str(exc))
         # Legacy events carry no id; a retry resends the same bytes, so their hash is the id.
-        key = event.id or "sha256:" + hashlib.sha256(body).hexdigest()
+        key = event_id or "sha256:" + hashlib.sha256(body).hexdigest()
         try:
-            fresh = await self.seen.add(key)
+            memory = self._memory
+            fresh = memory.add_now(key) if memory is not None else await self.seen.add(key)
         except Exception:
             logger.exception("the seen store failed on event %s; answering 503", key)
             return Reply.of(503, "could not record the event")
         if not fresh:
-            logger.debug("webhook %s (%s) is a repeat; not dispatched", key, event.type)
+            logger.debug("webhook %s (%s) is a repeat; not dispatched", key, kind)
             return _DUPLICATE
-        handlers = self._handlers_for(event.type)
-        if handlers:
-            await self._slots.acquire()  # backpressure: the answer waits for a free slot
-            task = asyncio.create_task(self._run(event, handlers), name=f"wacr-webhook-{key}")
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+        if event is not None and handlers:
+            tasks = self._tasks
+            while len(tasks) >= self.max_concurrency:  # backpressure: the answer waits
+                self._freed.clear()
+                await self._freed.wait()
+            task = asyncio.create_task(self._run(event, handlers))
+            tasks.add(task)
+            task.add_done_callback(self._ended)
         return _OK
 
+    def _ended(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        self._freed.set()
+
     async def _run(self, event: Event, handlers: tuple[Handler, ...]) -> None:
-        try:
-            for handler in handlers:
-                try:
-                    result = handler(event)
-                    if inspect.isawaitable(result):
-                        await result
-                except Exception:
-                    logger.exception(
-                        "webhook handler %s failed on event %s (%s)",
-                        getattr(handler, "__qualname__", handler),
-                        event.id,
-                        event.type,
-                        extra={"wacr_event_id": event.id, "wacr_event_type": event.type},
-                    )
-        finally:
-            self._slots.release()
+        for handler in handlers:
+            try:
+                result = handler(event)
+                if inspect.isawaitable(result):
+                    await result
+            except Exception:
+                logger.exception(
+                    "webhook handler %s failed on event %s (%s)",
+                    getattr(handler, "__qualname__", handler),
+                    event.id,
+                    event.type,
+                    extra={"wacr_event_id": event.id, "wacr_event_type": event.type},
+                )
 
     @property
     def pending(self) -> int:

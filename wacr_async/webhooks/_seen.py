@@ -49,6 +49,10 @@ class MemorySeen:
         self._ids: OrderedDict[str, None] = OrderedDict()
 
     async def add(self, event_id: str) -> bool:
+        return self.add_now(event_id)
+
+    def add_now(self, event_id: str) -> bool:
+        """``add`` without awaiting (the receiver's fast path for this store)."""
         ids = self._ids
         if event_id in ids:
             ids.move_to_end(event_id)
