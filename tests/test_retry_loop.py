@@ -16,7 +16,16 @@ from wacr_async.testing import MockTransport, Request, Response, no_wait
 ACCOUNT = {"success": True, "data": {"id": 1, "name": "Acme"}}
 SENT = {
     "success": True,
-    "data": {"message_id": "wamid.1", "contact_id": 1, "phone": "15550001111"},
+    "data": {
+        "message_id": "wamid.1",
+        "contact_id": 1,
+        "phone": "15550001111",
+        "message": "hi",
+        "status": "sent",
+        "sent_at": "2025-06-01T10:00:00+00:00",
+        "chat_id": 1,
+        "chat_message_id": 1,
+    },
 }
 INFO = RequestInfo("POST", "/messages/text")
 
