@@ -52,6 +52,7 @@ from typing import Literal, TypeVar
 import backoff
 
 from ._effects import effect_of
+from ._pacing.headers import MAX_SHARED_WAIT
 from .errors import MessageSendFailedError, RateLimitError, ServerError, TransportError, WacrError
 
 __all__ = [
@@ -72,8 +73,9 @@ BACKOFF_CAP = 8.0
 RETRIED_STATUSES = frozenset({500, 502, 503, 504})
 RATE_LIMIT_RETRIES = 5
 # A 429 asking for a longer wait than this (an OTP resend limit of 5 minutes, say) is raised
-# instead of silently holding the call; the token window itself is 60 s.
-RATE_LIMIT_MAX_WAIT = 90.0
+# instead of silently holding the call; the token window itself is 60 s. The same bound
+# decides whether the limiter holds the whole token for a 429 (one number for both).
+RATE_LIMIT_MAX_WAIT = MAX_SHARED_WAIT
 
 _no_wait_depth = 0
 
