@@ -267,7 +267,7 @@ def test_a_wait_past_the_deadline_raises_at_once() -> None:
         error = caught.value
         assert error.retry_after == pytest.approx(10.05)
         assert error.status is None
-        assert getattr(error, "shared", None) is True
+        assert error.shared is True
         assert limiter.waiting == 0
 
     run_virtual(main())

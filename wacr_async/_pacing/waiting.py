@@ -35,16 +35,14 @@ __all__ = ["Policy", "WaitingRoom", "too_long"]
 
 def too_long(wait: float) -> RateLimitError:
     """The error for a call whose turn would come after its deadline (nothing was sent)."""
-    error = RateLimitError(
+    # Not an answer from the server: no status. "shared": the limiter holds the token, so a
+    # caller must not add a sleep of its own.
+    return RateLimitError(
         f"rate limit: this call would wait {wait:.2f}s for a slot, past its deadline",
         retry_after=wait,
+        shared=True,
+        status=None,
     )
-    # Not an answer from the server: no status. "shared": the limiter holds the token, so a
-    # caller must not add a sleep of its own. (errors.py gains a `shared` keyword; until then
-    # the attribute is set here.)
-    error.status = None
-    setattr(error, "shared", True)  # noqa: B010
-    return error
 
 
 class Policy(Protocol):
