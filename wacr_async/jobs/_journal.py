@@ -19,12 +19,12 @@ import contextlib
 from collections.abc import AsyncIterator, Collection, Mapping
 from typing import Any, Literal
 
-import attrs
 from psycopg.types.json import Jsonb
 
 from .._journal import EntryStatus, JournalEntry
 from ..errors import JournalError
 from ._db import Pool, psycopg
+from ._shifted import ShiftedJournal
 
 __all__ = ["JobStoppedError", "PostgresJournal", "ShiftedJournal"]
 
@@ -418,55 +418,6 @@ class PostgresJournal:
             result=result,
             error=error,
         )
-
-
-class ShiftedJournal:
-    """A :class:`PostgresJournal` seen by one run whose indexes start at ``offset``; closing
-    the view only flushes (the journal it shares stays open)."""
-
-    def __init__(self, journal: PostgresJournal, offset: int) -> None:
-        self._journal = journal
-        self._offset = offset
-
-    async def open(self) -> None:
-        await self._journal.open()
-
-    async def claim(
-        self,
-        key: str,
-        *,
-        run: str,
-        index: int,
-        reclaim: Collection[EntryStatus],
-        fingerprint: str | None = None,
-    ) -> JournalEntry | None:
-        entry = await self._journal.claim(
-            key, run=run, index=index + self._offset, reclaim=reclaim, fingerprint=fingerprint
-        )
-        return None if entry is None else attrs.evolve(entry, index=entry.index - self._offset)
-
-    async def settle(
-        self,
-        key: str,
-        *,
-        run: str,
-        index: int,
-        status: EntryStatus,
-        result: Mapping[str, Any] | None,
-        error: Mapping[str, Any] | None,
-    ) -> None:
-        await self._journal.settle(
-            key, run=run, index=index + self._offset, status=status, result=result, error=error
-        )
-
-    async def release(self, key: str, *, run: str, index: int) -> None:
-        await self._journal.release(key, run=run, index=index + self._offset)
-
-    async def flush(self) -> None:
-        await self._journal.flush()
-
-    async def aclose(self) -> None:
-        await self._journal.flush()
 
 
 def _json(value: Mapping[str, Any] | None) -> Jsonb | None:
