@@ -3,23 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import attrs
 
-from .._journal import EntryStatus, JournalEntry
-
-if TYPE_CHECKING:
-    from ._journal import PostgresJournal
+from .._journal import EntryStatus, Journal, JournalEntry
 
 __all__ = ["ShiftedJournal"]
 
 
 class ShiftedJournal:
-    """A :class:`PostgresJournal` seen by one run whose indexes start at ``offset``; closing
-    the view only flushes (the journal it shares stays open)."""
+    """A journal (a job's :class:`PostgresJournal`) seen by one run whose indexes start at
+    ``offset``; closing the view only flushes (the journal it shares stays open)."""
 
-    def __init__(self, journal: PostgresJournal, offset: int) -> None:
+    def __init__(self, journal: Journal, offset: int) -> None:
         self._journal = journal
         self._offset = offset
 
@@ -33,7 +30,7 @@ class ShiftedJournal:
         run: str,
         index: int,
         reclaim: Collection[EntryStatus],
-        fingerprint: str | None = None,
+        fingerprint: str,
     ) -> JournalEntry | None:
         entry = await self._journal.claim(
             key, run=run, index=index + self._offset, reclaim=reclaim, fingerprint=fingerprint
