@@ -140,3 +140,13 @@ async def test_a_watch_dropped_before_its_start_is_closed_cleanly(
     async with client.messages.watch() as watch:
         pass
     assert watch.last_seen_id is None
+
+
+async def test_the_starting_point_can_be_stored_before_the_first_message(
+    sandbox: Sandbox, client: wacr.Client
+) -> None:
+    newest = sandbox.receive(PHONE, "already there")
+    watch = client.messages.watch(inbound_only=True, interval=0.01)
+    assert await watch.starting_point() == newest["id"]
+    sandbox.receive(PHONE, "after")
+    assert (await anext(watch)).message == "after"

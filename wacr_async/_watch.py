@@ -201,6 +201,23 @@ class MessageWatch(Generic[M]):
     def __aiter__(self) -> MessageWatch[M]:
         return self
 
+    async def starting_point(self) -> int:
+        """The id after which messages are yielded, waiting for it if it is not known yet.
+
+        Example::
+
+            watch = client.messages.watch(inbound_only=True)
+            store(await watch.starting_point())   # before the first message arrives
+        """
+        if self.last_seen_id is None:
+            start, self._start = self._start, None
+            if start is not None:
+                await start
+            if self.last_seen_id is None:
+                await self._note_newest()
+        assert self.last_seen_id is not None  # set by _note_newest
+        return self.last_seen_id
+
     async def __anext__(self) -> M:
         while not self._backlog:
             if self._polled:
