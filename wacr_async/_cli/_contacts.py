@@ -28,7 +28,7 @@ from ._app import (
     open_session,
     run,
 )
-from ._files import CsvRow, CsvSource, OutputFile, csv_text
+from ._files import CsvRow, CsvSource, OutputFile, csv_text, is_stdout
 from ._ui import Ui
 
 __all__ = [
@@ -377,7 +377,8 @@ def contacts_group() -> None:
     "--output",
     type=click.Path(dir_okay=False, writable=True, allow_dash=True),
     default="-",
-    help="File to write (default: stdout).",
+    help="File to write ('-' or none: stdout). A regular file is replaced only once "
+    "complete; a pipe or device is written through.",
 )
 @connection_options
 @click.pass_obj
@@ -434,7 +435,8 @@ async def _export(
     "--report",
     "report_path",
     type=click.Path(dir_okay=False, writable=True, allow_dash=True),
-    help="Write every row's outcome (line, status, contact_id, reason) to this CSV.",
+    help="Write every row's outcome (line, status, contact_id, reason) to this CSV "
+    "('-': stdout, the tables then go to stderr).",
 )
 @click.option("--type", "contact_type", type=click.Choice(["lead", "customer", "guest"]))
 @click.option("--source-id", type=click.IntRange(min=1), help="For rows without source_id.")
@@ -507,6 +509,8 @@ async def _import(
     match_account: bool,
 ) -> int:
     ui = settings.ui()
+    if report_path is not None and is_stdout(report_path):
+        ui.results_to_stderr()
     async with open_session(settings) as session:
         summary = await import_contacts(
             session,
@@ -521,7 +525,7 @@ async def _import(
     show_import(ui, summary)
     if report_path is not None:
         await write_import_report(summary, report_path)
-        ui.note(f"Report written to {report_path}")
+        ui.note(f"Report written to {'stdout' if is_stdout(report_path) else report_path}")
     stopped = summary.report.stopped_by
     if stopped is not None:
         ui.note(f"Error: the import stopped: {describe_error(stopped)}")

@@ -10,6 +10,7 @@ import asyncio
 import csv
 import io
 import os
+import stat
 import sys
 from collections.abc import AsyncIterator, Iterable, Sequence
 from pathlib import Path
@@ -20,7 +21,15 @@ import attrs
 
 from ._app import CliError
 
-__all__ = ["CsvRow", "CsvSource", "OutputFile", "count_lines", "csv_text"]
+__all__ = [
+    "CsvRow",
+    "CsvSource",
+    "OutputFile",
+    "count_lines",
+    "csv_text",
+    "is_stdout",
+    "replaceable",
+]
 
 _BLOCK_ROWS = 500
 _COUNT_CHUNK = 1 << 20
@@ -165,13 +174,32 @@ async def count_lines(path: str | os.PathLike[str]) -> int:
     return await asyncio.to_thread(_count_lines, Path(path))
 
 
+def is_stdout(path: str | os.PathLike[str] | None) -> bool:
+    """Whether an output option means standard output: not given, or ``-``."""
+    return path is None or os.fspath(path) == "-"
+
+
+def replaceable(path: Path) -> bool:
+    """Whether ``path`` may be replaced by renaming a finished file over it: it does not exist
+    yet, or it is a regular file. Anything else (a pipe, a device such as ``/dev/null``, a
+    terminal, a socket, or a symlink such as ``/dev/stdout``) must be written through, never
+    replaced."""
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return True
+    return stat.S_ISREG(mode)
+
+
 class OutputFile:
     """Text written a block at a time, to a file or to stdout (``-`` or None).
 
-    With ``atomic`` (the default) a file is written under a temporary name and renamed at
-    the end, so a failed run never leaves a half-written file under the wanted name; a
-    report is better written as it goes (``atomic=False``), so that an interrupted job
-    still has one.
+    With ``atomic`` (the default) a regular file, or one that does not exist yet, is written
+    under a temporary name and renamed at the end, so a failed run never leaves a
+    half-written file under the wanted name; a report is better written as it goes
+    (``atomic=False``), so that an interrupted job still has one. Whatever is not a regular
+    file (a pipe, ``/dev/null``, a terminal, ``/dev/stdout``) is always written through:
+    renaming over it would replace the device or pipe itself.
 
     Example::
 
@@ -180,7 +208,7 @@ class OutputFile:
     """
 
     def __init__(self, path: str | os.PathLike[str] | None, *, atomic: bool = True) -> None:
-        self.path = None if path is None or os.fspath(path) == "-" else Path(path)
+        self.path = None if path is None or is_stdout(path) else Path(path)
         self.atomic = atomic
         self._partial: Path | None = None
         self._file: IO[str] | None = None
@@ -191,13 +219,15 @@ class OutputFile:
 
     async def __aenter__(self) -> OutputFile:
         if self.path is not None:
-            self._partial = (
-                self.path.with_name(self.path.name + ".part") if self.atomic else self.path
-            )
-            self._file = await asyncio.to_thread(
-                open, self._partial, "w", newline="", encoding="utf-8"
-            )
+            self._file, self._partial = await asyncio.to_thread(self._open, self.path)
         return self
+
+    def _open(self, path: Path) -> tuple[IO[str], Path]:
+        target = path
+        if self.atomic and replaceable(path):
+            target = path.with_name(path.name + ".part")
+        # Opening a pipe waits for its reader: this runs in a thread.
+        return open(target, "w", newline="", encoding="utf-8"), target
 
     async def write(self, text: str) -> None:
         if not text:

@@ -26,7 +26,7 @@ from ._app import (
     open_session,
     run,
 )
-from ._files import CsvRow, CsvSource, OutputFile, csv_text
+from ._files import CsvRow, CsvSource, OutputFile, csv_text, is_stdout
 from ._ui import Ui
 
 __all__ = ["SendSummary", "send_csv", "send_group", "send_specs", "specs_from_csv"]
@@ -365,6 +365,8 @@ async def _send_job(
         maker = make_maker(source)
         report_out: OutputFile | None = None
         if report_path is not None:
+            if is_stdout(report_path):
+                ui.results_to_stderr()
             report_out = await stack.enter_async_context(OutputFile(report_path, atomic=False))
             await report_out.write(csv_text([_REPORT_COLUMNS]))
         session = await stack.enter_async_context(open_session(settings))
@@ -383,7 +385,7 @@ async def _send_job(
     for line in advice(summary, journal):
         ui.note(line)
     if report_path is not None:
-        ui.note(f"Report written to {report_path}")
+        ui.note(f"Report written to {'stdout' if is_stdout(report_path) else report_path}")
     if summary.error is not None:
         raise summary.error
     if summary.interrupted:
@@ -422,7 +424,7 @@ def _job_options(command: Callable[..., Any]) -> Callable[..., Any]:
             "report_path",
             type=click.Path(dir_okay=False, writable=True, allow_dash=True),
             help="Write one CSV line per message (line, index, key, phone, status, "
-            "message_id, error).",
+            "message_id, error); '-': stdout, the tables then go to stderr.",
         ),
         click.option(
             "--resend-unknown",

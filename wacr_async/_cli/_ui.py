@@ -117,6 +117,10 @@ class Ui:
     def warn(self, text: str) -> None:
         self.err.print(f"Warning: {text}", markup=False, highlight=False, style="yellow")
 
+    def results_to_stderr(self) -> None:
+        """Show results (tables, summaries) on stderr: stdout carries a file's content."""
+        self.out = self.err
+
     def show(self, renderable: RenderableType) -> None:
         """A result (a table, a summary), on stdout."""
         self.out.print(renderable)
