@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from click.testing import Result
 from wacr_async import filters
 from wacr_async._cli._contacts import parse_filters
 
-from .conftest import SandboxThread, read_csv, write_csv
+from .conftest import TOKEN, WACR_COMMAND, SandboxThread, child_env, read_csv, write_csv
 
 Invoke = Callable[..., Result]
 
@@ -94,10 +95,53 @@ def test_export_bad_filter_is_a_usage_error(wacr: Invoke) -> None:
     assert "unknown operator" in result.stderr
 
 
-def test_export_filter_the_api_refuses_is_one_line(wacr: Invoke) -> None:
+def test_export_filter_with_a_bad_id_is_one_usage_line(wacr: Invoke) -> None:
     result = wacr("contacts", "export", "--filter", "status_id:in=1,,2")
-    assert result.exit_code == 1
-    assert result.stderr.startswith("Error: ") and "Traceback" not in result.output
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    assert "Error: Invalid value for --filter: status_id takes a whole number (got '')" in (
+        result.stderr
+    )
+
+
+@pytest.mark.parametrize(
+    ("option", "says"),
+    [
+        ("tpye=lead", "unknown field 'tpye'; contacts filter on type, status_id, source_id"),
+        ("created_at:gte=yesterday", "created_at takes a date as YYYY-MM-DD"),
+        ("created_at:between=2025-01-01,soon", "(got 'soon')"),
+        ("type=leed", "type is one of lead, customer, guest"),
+    ],
+)
+def test_export_unknown_filter_fields_and_bad_dates_are_usage_errors(
+    wacr: Invoke, api: SandboxThread, option: str, says: str
+) -> None:
+    api.call(lambda sandbox: sandbox.seed_contacts(5))
+    result = wacr("contacts", "export", "--filter", option)
+    assert result.exit_code == 2, result.output
+    assert result.stdout == ""  # nothing exported
+    assert says in result.stderr
+    assert api.call(lambda sandbox: sandbox.hits["GET /contacts"]) == 0
+
+
+def test_export_with_a_good_date_filter_exports(wacr: Invoke, api: SandboxThread) -> None:
+    api.call(lambda sandbox: sandbox.seed_contacts(5))
+    result = wacr("contacts", "export", "--filter", "created_at:gte=2000-01-01T00:00")
+    assert result.exit_code == 0, result.output
+    assert len(result.stdout.splitlines()) == 5
+
+
+def test_a_child_process_exits_2_on_an_unknown_filter_field(api: SandboxThread) -> None:
+    result = subprocess.run(
+        [*WACR_COMMAND, "contacts", "export", "--filter", "tpye=lead"],
+        env=child_env(WACR_TOKEN=TOKEN, WACR_BASE_URL=api.url),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert "unknown field 'tpye'" in result.stderr
 
 
 # -- import ---------------------------------------------------------------------------------
