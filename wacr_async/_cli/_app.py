@@ -37,7 +37,9 @@ __all__ = [
     "EXIT_ERROR",
     "EXIT_INCOMPLETE",
     "EXIT_INTERRUPTED",
+    "EXIT_USAGE",
     "CliError",
+    "InputError",
     "Session",
     "Settings",
     "connection_options",
@@ -50,6 +52,7 @@ __all__ = [
 ]
 
 EXIT_ERROR = 1
+EXIT_USAGE = 2
 EXIT_INCOMPLETE = 3
 EXIT_INTERRUPTED = 130
 
@@ -65,6 +68,13 @@ class CliError(click.ClickException):
     """An error shown as one ``Error: …`` line; the exit status is 1."""
 
     exit_code = EXIT_ERROR
+
+
+class InputError(click.ClickException):
+    """Input the command cannot use as given (a CSV with broken quoting): one ``Error: …``
+    line and exit status 2, like a usage error."""
+
+    exit_code = EXIT_USAGE
 
 
 @attrs.define

@@ -19,20 +19,18 @@ from typing import IO, Any
 
 import attrs
 
-from ._app import CliError
+from ._app import CliError, InputError
 
 __all__ = [
     "CsvRow",
     "CsvSource",
     "OutputFile",
-    "count_lines",
     "csv_text",
     "is_stdout",
     "replaceable",
 ]
 
 _BLOCK_ROWS = 500
-_COUNT_CHUNK = 1 << 20
 
 
 @attrs.frozen(slots=True)
@@ -86,8 +84,8 @@ class CsvSource:
         # utf-8-sig: spreadsheets often start the file with a byte-order mark.
         file = open(self.path, newline="", encoding="utf-8-sig")  # noqa: SIM115
         try:
-            reader = csv.reader(file)
-            header = next(reader, None)
+            reader = csv.reader(file, strict=True)
+            header = _next_row(self.path, reader)
             if header is None:
                 raise CliError(f"{self.path} is empty: a CSV with a header row was expected")
         except UnicodeDecodeError as exc:
@@ -106,7 +104,7 @@ class CsvSource:
         width = len(self.columns)
         for _ in range(_BLOCK_ROWS):
             line = reader.line_num + 1
-            cells = next(reader, None)
+            cells = _next_row(self.path, reader)
             if cells is None:
                 break
             if not any(cell.strip() for cell in cells):
@@ -122,8 +120,6 @@ class CsvSource:
                 block = await asyncio.to_thread(self._read_block)
             except UnicodeDecodeError as exc:
                 raise _not_text(self.path, exc) from None
-            except csv.Error as exc:
-                raise CliError(f"{self.path}, line {self._reader.line_num}: {exc}") from None
             if not block:
                 return
             for row in block:
@@ -150,28 +146,47 @@ class CsvSource:
             )
 
     async def count_rows(self) -> int:
-        """At most how many data rows the file has (its lines after the header): a
-        progress total, counted in a thread."""
-        return max(0, await count_lines(self.path) - 1)
+        """How many data rows the file has (blank lines left out), read in a thread before
+        any row is used: a file whose quoting is broken (an unclosed quote would swallow
+        every row after it) fails here, as an ``InputError`` naming the line, before a job
+        has sent anything."""
+        try:
+            return await asyncio.to_thread(_count_rows, self.path)
+        except UnicodeDecodeError as exc:
+            raise _not_text(self.path, exc) from None
+
+
+def _next_row(path: Path, reader: Any) -> list[str] | None:
+    """The reader's next row (None at the end); broken quoting is an InputError that names
+    the line the row starts on."""
+    start = reader.line_num + 1
+    try:
+        return next(reader, None)
+    except csv.Error as exc:
+        if "unexpected end of data" in str(exc):
+            raise InputError(
+                f"{path}, line {start}: a quoted field opened on this line is never closed "
+                f"(it would swallow every line to the end of the file, line "
+                f'{reader.line_num}); close the quote or double it ("")'
+            ) from None
+        raise InputError(
+            f"{path}, line {reader.line_num}: broken CSV quoting ({exc}); a quote inside a "
+            'field must be doubled ("") and the field quoted'
+        ) from None
+
+
+def _count_rows(path: Path) -> int:
+    with open(path, newline="", encoding="utf-8-sig") as file:
+        reader = csv.reader(file, strict=True)
+        count = -1  # the header
+        while (cells := _next_row(path, reader)) is not None:
+            if count < 0 or any(cell.strip() for cell in cells):
+                count += 1
+        return max(count, 0)
 
 
 def _not_text(path: Path, exc: UnicodeDecodeError) -> CliError:
     return CliError(f"{path} is not UTF-8 text ({exc.reason}); save it as UTF-8 CSV")
-
-
-def _count_lines(path: Path) -> int:
-    count = 0
-    last = b"\n"
-    with open(path, "rb") as file:
-        while chunk := file.read(_COUNT_CHUNK):
-            count += chunk.count(b"\n")
-            last = chunk[-1:]
-    return count + (last != b"\n")
-
-
-async def count_lines(path: str | os.PathLike[str]) -> int:
-    """The number of lines of a file (a progress total; read in a thread)."""
-    return await asyncio.to_thread(_count_lines, Path(path))
 
 
 def is_stdout(path: str | os.PathLike[str] | None) -> bool:
