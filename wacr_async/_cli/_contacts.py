@@ -15,10 +15,12 @@ import click
 from rich.table import Table
 
 from .. import filters
-from ..batch import ImportEntry, ImportReport
+from ..batch import ACCOUNT_ERRORS, ImportEntry, ImportReport
+from ..errors import TransportError
 from ..models.contacts import Contact, NewContact
 from ..resources.contacts import REQUIRED_FIELDS
 from ._app import (
+    CliError,
     Session,
     Settings,
     connection_options,
@@ -51,6 +53,9 @@ EXPORT_COLUMNS: tuple[str, ...] = tuple(
 IMPORT_FIELDS: tuple[str, ...] = tuple(field.name for field in attrs.fields(NewContact))
 # Failed rows listed on screen after an import; the --report file has them all.
 _SHOWN_FAILURES = 10
+# Errors that concern every row alike (the account, the connection): the import stops at the
+# first and says it once.
+STOPPING_ERRORS: tuple[type[BaseException], ...] = (*ACCOUNT_ERRORS, TransportError)
 
 _OPERATORS = {
     "gte": filters.gte,
@@ -244,12 +249,24 @@ class ImportSummary:
     lines: Sequence[int]  # the CSV line of each row given to the import, by row index
     malformed: Sequence[CsvRow]
     path: Path
+    rows_in_file: int | None = None
 
     @property
     def counts(self) -> dict[str, int]:
         counts: dict[str, int] = dict(self.report.counts)
         counts["failed"] += len(self.malformed)
+        if self.rows_in_file is not None:
+            # An import that stopped early never read the rest of the file: not attempted.
+            counts["not_attempted"] += max(0, self.rows_in_file - sum(counts.values()))
         return counts
+
+    @property
+    def stopped_before_any_row(self) -> bool:
+        """An error about the account or the connection stopped the import before any row
+        was created, skipped or sent."""
+        return isinstance(self.report.stopped_by, STOPPING_ERRORS) and not any(
+            entry.status in ("created", "skipped", "unknown") for entry in self.report.entries
+        )
 
     @property
     def ok(self) -> bool:
@@ -322,10 +339,14 @@ async def import_contacts(
                 concurrency=concurrency,
                 skip_duplicates=skip_duplicates,
                 match_account=match_account,
+                stop_on=STOPPING_ERRORS,
             )
             bar.advance(rows_read() - bar.done)  # malformed rows after the last good one
-            bar.set_total(bar.done)
-    return ImportSummary(report=report, lines=lines, malformed=malformed, path=Path(path))
+            if report.stopped_by is not None:
+                bar.stop("stopped")
+    return ImportSummary(
+        report=report, lines=lines, malformed=malformed, path=Path(path), rows_in_file=total
+    )
 
 
 def import_table(summary: ImportSummary) -> Table:
@@ -384,7 +405,14 @@ async def write_import_report(summary: ImportSummary, path: str) -> None:
 
 def show_import(ui: Ui, summary: ImportSummary) -> None:
     ui.show(import_table(summary))
-    failures = [row for row in import_rows(summary) if row[1] not in ("created", "skipped")]
+    stopped = summary.report.stopped_by
+    # Rows that failed with the error that stopped the import are said once, below.
+    same = "" if stopped is None else describe_error(stopped)
+    failures = [
+        row
+        for row in import_rows(summary)
+        if row[1] not in ("created", "skipped") and not (same and row[3] == same)
+    ]
     for line, status, _, why in failures[:_SHOWN_FAILURES]:
         ui.note(f"  line {line}: {status}: {why}")
     if len(failures) > _SHOWN_FAILURES:
@@ -576,11 +604,13 @@ async def _import(
             defaults=defaults,
             match_account=match_account,
         )
+    stopped = summary.report.stopped_by
+    if stopped is not None and summary.stopped_before_any_row:
+        raise CliError(f"{describe_error(stopped)} (nothing was imported)")
     show_import(ui, summary)
     if report_path is not None:
         await write_import_report(summary, report_path)
         ui.note(f"Report written to {'stdout' if is_stdout(report_path) else report_path}")
-    stopped = summary.report.stopped_by
     if stopped is not None:
         ui.note(f"Error: the import stopped: {describe_error(stopped)}")
     return exit_status(ok=summary.ok, stopped=stopped is not None)

@@ -245,7 +245,11 @@ async def send_specs(
             # The first Ctrl-C stops the run gracefully (a second one cancels it).
             if isinstance(summary.report.stopped_by, KeyboardInterrupt):
                 summary.interrupted = True
-        bar.set_total(bar.done)
+        if summary.interrupted or summary.stopped:
+            # The bar stays where the job stopped (359/600), not filled up to its count.
+            bar.stop("interrupted" if summary.interrupted else "stopped")
+        else:
+            bar.set_total(bar.done)
     await flush()
     summary.elapsed = time.monotonic() - started
     summary.rate_limited = session.statuses[429] - before_429
@@ -268,11 +272,12 @@ async def send_csv(
     not sent, and are counted in the summary and written to the report."""
     lines: dict[int, int] = {}
     malformed: list[CsvRow] = []
+    rows_in_file = await source.count_rows()
     summary = await send_specs(
         session,
         specs_from_csv(source, make, lines, malformed),
         ui,
-        total=await source.count_rows(),
+        total=rows_in_file,
         journal=journal,
         concurrency=concurrency,
         resend_unknown=resend_unknown,
@@ -281,6 +286,11 @@ async def send_csv(
         description=description,
     )
     summary.malformed = [row.line for row in malformed]
+    if summary.report is not None and summary.report.unread_from is not None:
+        # A job stopped early never read the rest of the file: those rows were not attempted
+        # either, and the file says how many there are.
+        unread = rows_in_file - summary.report.done - len(malformed)
+        summary.counts["not_attempted"] += max(0, unread)
     if report_out is not None and malformed:
         rows = [(row.line, "", "", "", "failed", "", "malformed CSV row") for row in malformed]
         await report_out.write(csv_text(rows))

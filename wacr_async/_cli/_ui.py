@@ -42,6 +42,7 @@ class Tracker:
         self.total = total
         self.done = 0
         self.note = ""
+        self.stopped = False
 
     def advance(self, count: int = 1) -> None:
         self.done += count
@@ -54,6 +55,11 @@ class Tracker:
     def set_note(self, note: str) -> None:
         self.note = note
         self._changed()
+
+    def stop(self, why: str) -> None:
+        """The step ended early: the bar stays where it is (359/600), not filled up."""
+        self.stopped = True
+        self.set_note(f"{self.note} — {why}" if self.note else why)
 
     def _changed(self) -> None:
         """Redraw if it is time to."""
@@ -93,6 +99,8 @@ class _PlainTracker(Tracker):
         self._console.print(line, markup=False, highlight=False)
 
     def finish(self) -> None:
+        if self.stopped and not self.done:
+            return  # stopped before doing anything: the error line says it all
         self._write()
 
 
