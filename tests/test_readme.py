@@ -58,8 +58,12 @@ async def test_the_aiohttp_recipe_sends_through_the_sandbox(
         assert sent.status == 200
         assert (await sent.json())["message_id"]
 
+        # The caller's own bad input, refused before anything is sent: a 400, not a 502.
         refused = await http.post("/notify", json={"phone": "+15550002222", "text": ""})
-        assert refused.status == 502
+        assert refused.status == 400
         assert (await refused.json())["error"] == "VALIDATION_ERROR"
+        bad_phone = await http.post("/notify", json={"phone": "not-a-phone", "text": "Hi"})
+        assert bad_phone.status == 400
+        assert "phone" in (await bad_phone.json())["fields"]
 
     assert [send.phone for send in wacr_sandbox.sends] == ["15550001111"]

@@ -49,9 +49,7 @@ def test_demo_runs_every_step(offline: Callable[..., Result], tmp_path: Path) ->
         "--contacts",
         "120",
         "--rate-limit",
-        "1000",
-        "--window",
-        "1",
+        "1000/1",
         "--keep",
         str(tmp_path),
     )

@@ -133,7 +133,7 @@ async def test_limits_report_the_plan_the_rate_limit_and_the_features(
         5,
     )
     assert limits.limits["api_calls_per_minute"].feature_name == "API Calls per Minute"
-    assert limits.api_calls_per_minute == 60  # the default per-token limit
+    assert limits.api_calls_per_minute == -1  # the sandbox's default: no rate limit
     assert set(limits.features) == {
         "whatsapp_templates",
         "bulk_messaging",
@@ -203,7 +203,7 @@ async def test_account_read_is_enough_for_all_three(wacr_sandbox: Sandbox) -> No
     async with wacr_sandbox.client(token="wm_reader") as client:
         assert (await client.account.get()).id == 1
         assert (await client.account.usage()).contacts is not None
-        assert (await client.account.limits()).api_calls_per_minute == 60
+        assert (await client.account.limits()).api_calls_per_minute == -1
         with pytest.raises(wacr.InsufficientScopeError):
             await client.contacts.list().first_page()
 

@@ -195,7 +195,9 @@ async def test_limits(api: Any, sandbox: Sandbox) -> None:
         "feature_name": "Total Contacts",
         "is_unlimited": True,
     }
-    assert limits["api_calls_per_minute"]["limit"] == 60
+    # No rate limit by default: the limits say so, not a number the sandbox does not enforce.
+    assert limits["api_calls_per_minute"]["limit"] == -1
+    assert limits["api_calls_per_minute"]["is_unlimited"] is True
     features = reply.data["features"]
     assert set(features) == {
         "whatsapp_templates", "bulk_messaging", "chatbot", "advanced_analytics", "api_access",

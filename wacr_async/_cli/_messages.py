@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from ..models.messages import Message
-from ._app import Session, Settings, connection_options, open_session, run
+from ._app import EXIT_INTERRUPTED, Session, Settings, connection_options, open_session, run
 from ._ui import Ui
 
 __all__ = ["messages_group"]
@@ -104,7 +104,8 @@ async def _tail(
                 as_json=as_json,
             )
         except asyncio.CancelledError:
-            return 0  # Ctrl-C is how a tail ends
+            # Ctrl-C is how a tail ends; the status says so, as for every command (130).
+            return EXIT_INTERRUPTED
         finally:
             if customer is not None:
                 customer.cancel()

@@ -9,6 +9,7 @@ import click
 
 from .. import _config
 from ._app import run
+from ._params import RATE_LIMIT_HELP, rate_limit_option
 
 if TYPE_CHECKING:
     from ..testing import Sandbox
@@ -30,7 +31,7 @@ async def serve(
     port: int,
     tokens: tuple[str, ...],
     seed_contacts: int,
-    rate_limit: int | None,
+    rate_limit: tuple[int, float] | None,
     no_whatsapp: bool,
     webhook: str | None = None,
     webhook_secret: str | None = None,
@@ -79,9 +80,9 @@ async def serve(
 )
 @click.option(
     "--rate-limit",
-    type=click.IntRange(min=1),
-    metavar="CALLS",
-    help="Calls per token per 60 s window (default: no limit).",
+    metavar="N/SECONDS",
+    callback=rate_limit_option,
+    help=f"Calls per token: {RATE_LIMIT_HELP} (default: no limit).",
 )
 @click.option(
     "--no-whatsapp",
@@ -101,7 +102,7 @@ def sandbox_command(
     port: int,
     tokens: tuple[str, ...],
     seed_contacts: int,
-    rate_limit: int | None,
+    rate_limit: tuple[int, float] | None,
     no_whatsapp: bool,
     webhook: str | None,
     webhook_secret: str | None,

@@ -67,7 +67,7 @@ async def serve(
     port: int = 8080,
     tokens: Sequence[str] = (),
     seed_contacts: int = 0,
-    rate_limit: int | None = None,
+    rate_limit: int | tuple[int, float] | None = None,
     whatsapp_configured: bool = True,
     notes: Callable[[Sandbox], Iterable[str]] = lambda sandbox: (),
     webhook: str | None = None,

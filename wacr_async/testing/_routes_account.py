@@ -74,7 +74,7 @@ async def get_limits(state: State, request: web.Request) -> web.Response:
     limits["api_calls_per_minute"] = {
         "limit": state.api_calls_per_minute,
         "feature_name": "API Calls per Minute",
-        "is_unlimited": False,
+        "is_unlimited": state.api_calls_per_minute == -1,
     }
     features = {name: bool(plan.features.get(name, False)) for name in FEATURES}
     features["api_access"] = True  # always true for a caller that got this far

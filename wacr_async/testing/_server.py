@@ -274,11 +274,12 @@ class Sandbox:
     def rate_limit(self, value: int | tuple[int, float] | None) -> None:
         if value is None:
             self._access.limiter = None
-            self.state.api_calls_per_minute = 60
+            self.state.api_calls_per_minute = -1  # GET /account/limits says: unlimited
             return
         calls, window = (value, 60.0) if isinstance(value, int) else value
         self._access.limiter = ApiRateLimiter(calls, float(window), whitelist=self._whitelist)
-        self.state.api_calls_per_minute = calls
+        # What the limits endpoint reports is per minute, whatever the window.
+        self.state.api_calls_per_minute = max(1, round(calls * 60.0 / float(window)))
 
     @property
     def whitelisted_tokens(self) -> frozenset[str]:
