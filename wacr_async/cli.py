@@ -8,7 +8,7 @@ Needs the ``cli`` extra (click and rich)::
     WACR_TOKEN=wm_… wacr contacts export --filter type=lead -o leads.jsonl
 
 Importing this module without click and rich raises an ImportError that says to install the
-extra. Commands: ``account``, ``contacts export``, ``contacts import``, ``send text``,
+extra. Commands: ``account``, ``contacts export|import|get``, ``templates list``, ``send text``,
 ``send template``, ``messages tail``, ``sandbox``, ``demo``, ``webhooks listen``,
 ``webhooks verify``. Errors print one line and set a non-zero exit status (1 error, 2 usage,
 3 a job that did not get everything through, 130 interrupted).
@@ -24,6 +24,7 @@ from ._cli._jobs import jobs_group
 from ._cli._messages import messages_group
 from ._cli._sandbox import sandbox_command
 from ._cli._send import send_group
+from ._cli._templates import templates_group
 from ._cli._webhooks import webhooks_group
 
 __all__ = ["cli", "main"]
@@ -37,6 +38,7 @@ for _command in (
     messages_group,
     sandbox_command,
     send_group,
+    templates_group,
     webhooks_group,
 ):
     cli.add_command(_command)

@@ -1,4 +1,4 @@
-"""``wacr account``: the account, its usage and its plan limits as tables."""
+"""``wacr account``: the account, its usage and its plan limits as tables, or as JSON."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from rich.table import Table
 
 from ..models.account import Account, Limits, Usage, UsageEntry
 from ._app import Settings, connection_options, open_session, run
+from ._json import json_text
 
 __all__ = ["account_command"]
 
@@ -80,12 +81,15 @@ def limits_table(limits: Limits) -> Table:
     return table
 
 
-async def show_account(settings: Settings) -> int:
+async def show_account(settings: Settings, *, as_json: bool = False) -> int:
     ui = settings.ui()
     async with open_session(settings) as session:
         account = await session.client.account.get()
         usage = await session.client.account.usage()
         limits = await session.client.account.limits()
+    if as_json:
+        ui.echo(json_text({"account": account, "usage": usage, "limits": limits}))
+        return 0
     ui.show(account_table(account))
     ui.show(usage_table(usage))
     ui.show(limits_table(limits))
@@ -93,11 +97,17 @@ async def show_account(settings: Settings) -> int:
 
 
 @click.command("account")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help='One JSON object: {"account": …, "usage": …, "limits": …}.',
+)
 @connection_options
 @click.pass_obj
-def account_command(settings: Settings) -> None:
+def account_command(settings: Settings, as_json: bool) -> None:
     """Show the account, its usage and its plan limits.
 
-    Needs the account:read scope.
+    Needs the account:read scope. Example: wacr account --json | jq .limits
     """
-    run(show_account, settings)
+    run(show_account, settings, as_json=as_json)

@@ -1,44 +1,37 @@
-"""``wacr contacts export`` and ``wacr contacts import``."""
+"""``wacr contacts export``, ``wacr contacts import`` and ``wacr contacts get``."""
 
 from __future__ import annotations
 
 import json
-import os
 import time
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from pathlib import Path
 from typing import Any, Literal
 
 import attrs
 import click
 from rich.table import Table
 
-from .. import filters
-from ..batch import ACCOUNT_ERRORS, ImportEntry, ImportReport
-from ..errors import TransportError
-from ..models.contacts import Contact, NewContact
-from ..resources.contacts import REQUIRED_FIELDS
+from ..models.contacts import Contact
 from ._app import (
     CliError,
     Session,
     Settings,
     connection_options,
     describe_error,
-    errors_text,
     exit_status,
     open_session,
     run,
 )
-from ._files import CsvRow, CsvSource, OutputFile, csv_text, is_stdout
+from ._files import OutputFile, csv_text, is_stdout
+from ._filters import DATE_FORMAT, FILTER_FIELDS, OPERATOR_NAMES, parse_filters
+from ._import import import_contacts, show_import, write_import_report
 from ._ui import Ui
 
 __all__ = [
-    "IMPORT_FIELDS",
-    "ImportSummary",
+    "contact_json",
     "contacts_group",
     "export_contacts",
-    "import_contacts",
     "parse_filters",
 ]
 
@@ -49,130 +42,6 @@ _RELATIONS = ("groups", "source", "status")
 EXPORT_COLUMNS: tuple[str, ...] = tuple(
     field.name for field in attrs.fields(Contact) if field.name not in _RELATIONS
 )
-# The columns an import reads: the fields of a batch-created contact.
-IMPORT_FIELDS: tuple[str, ...] = tuple(field.name for field in attrs.fields(NewContact))
-# Failed rows listed on screen after an import; the --report file has them all.
-_SHOWN_FAILURES = 10
-# Errors that concern every row alike (the account, the connection): the import stops at the
-# first and says it once.
-STOPPING_ERRORS: tuple[type[BaseException], ...] = (*ACCOUNT_ERRORS, TransportError)
-
-_OPERATORS = {
-    "gte": filters.gte,
-    "lte": filters.lte,
-    "gt": filters.gt,
-    "lt": filters.lt,
-    "ne": filters.ne,
-    "like": filters.like,
-}
-_LIST_OPERATORS = {"in": filters.in_, "not_in": filters.not_in}
-OPERATOR_NAMES = (*_OPERATORS, *_LIST_OPERATORS, "between", "null")
-CONTACT_TYPES = ("lead", "customer", "guest")
-# The fields GET /contacts filters on (REFERENCE §5); anything else the server ignores, and the
-# export would silently be of every contact.
-FILTER_FIELDS: tuple[str, ...] = (
-    "type",
-    "status_id",
-    "source_id",
-    "assigned_id",
-    "created_at",
-    "group_id",
-)
-DATE_FORMAT = "YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][+HH:MM]"
-
-
-# -- filters ---------------------------------------------------------------------------------
-
-
-def _value(field: str, text: str) -> str:
-    """One filter value, checked against what the field holds; a usage error otherwise."""
-    value = text.strip()
-    if field == "type" and value not in CONTACT_TYPES:
-        raise click.BadParameter(
-            f"type is one of {', '.join(CONTACT_TYPES)} (got {value!r})", param_hint="--filter"
-        )
-    if field.endswith("_id") and not (value.isdecimal() and value.isascii()):
-        raise click.BadParameter(
-            f"{field} takes a whole number (got {value!r})", param_hint="--filter"
-        )
-    if field == "created_at":
-        try:
-            datetime.fromisoformat(value)
-        except ValueError:
-            raise click.BadParameter(
-                f"{field} takes a date as {DATE_FORMAT}, e.g. 2025-01-31 (got {value!r})",
-                param_hint="--filter",
-            ) from None
-    return value
-
-
-def _operator(field: str, op: str, value: str) -> filters.FilterOp:
-    if op in _OPERATORS:
-        return _OPERATORS[op](_value(field, value) if op != "like" else value)
-    if op in _LIST_OPERATORS:
-        return _LIST_OPERATORS[op]([_value(field, item) for item in value.split(",")])
-    if op == "between":
-        low, comma, high = value.partition(",")
-        if not comma:
-            raise click.BadParameter(
-                f"{field}:between takes LOW,HIGH (got {value!r})", param_hint="--filter"
-            )
-        return filters.between(_value(field, low), _value(field, high))
-    if op == "null":
-        if value.lower() not in ("true", "false"):
-            raise click.BadParameter(
-                f"{field}:null takes true or false (got {value!r})", param_hint="--filter"
-            )
-        return filters.is_null(value.lower() == "true")
-    raise click.BadParameter(
-        f"unknown operator {op!r} in {field}:{op}; use one of {', '.join(OPERATOR_NAMES)}",
-        param_hint="--filter",
-    )
-
-
-def parse_filters(texts: Sequence[str]) -> dict[str, Any]:
-    """``field=value`` (exact) and ``field:op=value`` options as a filter mapping.
-
-    A field the API does not filter on, or a value the field cannot hold (a date that is not
-    ISO 8601, a type that is not lead/customer/guest, an id that is not a number), is a
-    ``click.BadParameter`` naming what is valid: a usage error, not a silently wrong export.
-
-    Example::
-
-        parse_filters(["type=lead", "created_at:gte=2025-01-01"])
-        # {"type": "lead", "created_at": wacr.gte("2025-01-01")}
-    """
-    exact: dict[str, str] = {}
-    ops: dict[str, list[filters.FilterOp]] = {}
-    for text in texts:
-        target, equals, value = text.partition("=")
-        field, colon, op = target.partition(":")
-        field = field.strip()
-        if not equals or not field:
-            raise click.BadParameter(
-                f"{text!r}: write field=value or field:op=value (e.g. created_at:gte=2025-01-01)",
-                param_hint="--filter",
-            )
-        if field not in FILTER_FIELDS:
-            raise click.BadParameter(
-                f"unknown field {field!r}; contacts filter on {', '.join(FILTER_FIELDS)}",
-                param_hint="--filter",
-            )
-        if colon:
-            ops.setdefault(field, []).append(_operator(field, op.strip().lower(), value))
-        elif field in exact:
-            raise click.BadParameter(f"{field} is given two exact values", param_hint="--filter")
-        else:
-            exact[field] = _value(field, value)
-    both = sorted(set(exact) & set(ops))
-    if both:
-        raise click.BadParameter(
-            f"{both[0]} has both an exact value and an operator", param_hint="--filter"
-        )
-    combined: dict[str, Any] = dict(exact)
-    for field, items in ops.items():
-        combined[field] = items[0] if len(items) == 1 else items
-    return combined
 
 
 # -- export ----------------------------------------------------------------------------------
@@ -236,187 +105,6 @@ async def export_contacts(
             bar.advance(len(page.items))
         bar.set_total(written)
     return written
-
-
-# -- import ----------------------------------------------------------------------------------
-
-
-@attrs.frozen(kw_only=True)
-class ImportSummary:
-    """An import's report plus what the CSV itself got wrong (rows never sent)."""
-
-    report: ImportReport
-    lines: Sequence[int]  # the CSV line of each row given to the import, by row index
-    malformed: Sequence[CsvRow]
-    path: Path
-    rows_in_file: int | None = None
-
-    @property
-    def counts(self) -> dict[str, int]:
-        counts: dict[str, int] = dict(self.report.counts)
-        counts["failed"] += len(self.malformed)
-        if self.rows_in_file is not None:
-            # An import that stopped early never read the rest of the file: not attempted.
-            counts["not_attempted"] += max(0, self.rows_in_file - sum(counts.values()))
-        return counts
-
-    @property
-    def stopped_before_any_row(self) -> bool:
-        """An error about the account or the connection stopped the import before any row
-        was created, skipped or sent."""
-        return isinstance(self.report.stopped_by, STOPPING_ERRORS) and not any(
-            entry.status in ("created", "skipped", "unknown") for entry in self.report.entries
-        )
-
-    @property
-    def ok(self) -> bool:
-        return self.report.ok and not self.malformed
-
-    def line_of(self, row: int) -> int:
-        return self.lines[row] if 0 <= row < len(self.lines) else -1
-
-
-def _contact_row(
-    row: CsvRow, columns: Sequence[str], defaults: Mapping[str, Any]
-) -> dict[str, Any]:
-    # Values are passed on as text: the client reads a string of digits as an id, and a row
-    # with anything else is reported failed.
-    body: dict[str, Any] = {name: value for name in columns if (value := row.cell(name))}
-    for name, value in defaults.items():
-        body.setdefault(name, value)
-    return body
-
-
-async def import_contacts(
-    session: Session,
-    path: str | os.PathLike[str],
-    ui: Ui,
-    *,
-    chunk_size: int = 100,
-    concurrency: int = 4,
-    skip_duplicates: bool = True,
-    defaults: Mapping[str, Any] | None = None,
-    other_columns: Sequence[str] = (),
-    match_account: bool = True,
-) -> ImportSummary:
-    """Create a contact for each CSV row, in chunks of ``POST /contacts/batch``.
-
-    Column names are contact fields (``firstname``, ``lastname``, ``phone``, ``type``,
-    ``source_id``, ``status_id``, ``email``, …); ``defaults`` fills a field a row leaves
-    empty or the file lacks. Other columns are ignored, with a warning unless named in
-    ``other_columns`` (columns the caller uses for something else). Phones follow the one
-    phone rule and are compared as digits with the file's earlier rows and (unless
-    ``match_account`` is False) the account's contacts.
-    """
-    defaults = dict(defaults or {})
-    lines: list[int] = []
-    malformed: list[CsvRow] = []
-    async with CsvSource(path) as source:
-        source.require(name for name in REQUIRED_FIELDS if name not in defaults)
-        used = [name for name in source.columns if name in IMPORT_FIELDS]
-        ignored = [
-            name
-            for name in source.columns
-            if name and name not in IMPORT_FIELDS and name not in other_columns
-        ]
-        if ignored:
-            ui.warn(f"ignoring columns that are not contact fields: {', '.join(ignored)}")
-        total = await source.count_rows()
-        with ui.track(f"Importing {Path(path).name}", total=total) as bar:
-
-            def rows_read() -> int:
-                return len(lines) + len(malformed)
-
-            async def rows() -> AsyncIterator[dict[str, Any]]:
-                async for row in source.well_formed_rows(malformed):
-                    lines.append(row.line)
-                    bar.advance(rows_read() - bar.done)  # this row and malformed ones before
-                    yield _contact_row(row, used, defaults)
-
-            report = await session.client.batch.create_contacts(
-                rows(),
-                chunk_size=chunk_size,
-                concurrency=concurrency,
-                skip_duplicates=skip_duplicates,
-                match_account=match_account,
-                stop_on=STOPPING_ERRORS,
-            )
-            bar.advance(rows_read() - bar.done)  # malformed rows after the last good one
-            if report.stopped_by is not None:
-                bar.stop("stopped")
-    return ImportSummary(
-        report=report, lines=lines, malformed=malformed, path=Path(path), rows_in_file=total
-    )
-
-
-def import_table(summary: ImportSummary) -> Table:
-    table = Table(title=f"Import of {summary.path.name}", title_justify="left")
-    table.add_column("outcome")
-    table.add_column("rows", justify="right")
-    for status, count in summary.counts.items():
-        if count or status in ("created", "skipped", "failed"):
-            table.add_row(status, f"{count:,}")
-    table.add_row("elapsed", f"{summary.report.elapsed:.1f} s")
-    return table
-
-
-def _malformed_reason(row: CsvRow) -> str:
-    return f"malformed CSV row: {len(row.extra)} value(s) beyond the header"
-
-
-def _why(entry: ImportEntry, summary: ImportSummary) -> str:
-    if entry.duplicate_of is not None:
-        # The library counts input rows from 0; a person reads the file's lines.
-        earlier = f"same as line {summary.line_of(entry.duplicate_of)}"
-        if entry.status == "skipped":
-            return f"Duplicate phone ({earlier})"
-        return f"phone: This phone number already exists ({earlier})"
-    if entry.errors:
-        return errors_text(entry.errors)
-    if entry.error is not None:
-        return describe_error(entry.error)
-    return entry.reason or ""
-
-
-def import_rows(summary: ImportSummary) -> list[tuple[int, str, int | None, str]]:
-    """(line, status, contact_id, why) for every row of the file, in file order."""
-    rows: list[tuple[int, str, int | None, str]] = [
-        (row.line, "failed", None, _malformed_reason(row)) for row in summary.malformed
-    ]
-    rows.extend(
-        (summary.line_of(entry.row), entry.status, entry.contact_id, _why(entry, summary))
-        for entry in summary.report.entries
-    )
-    rows.sort(key=lambda row: row[0])
-    return rows
-
-
-async def write_import_report(summary: ImportSummary, path: str) -> None:
-    """Every row's fate, as CSV: line, status, contact_id, reason."""
-    rows = import_rows(summary)
-    async with OutputFile(path) as out:
-        await out.write(csv_text([("line", "status", "contact_id", "reason")]))
-        for start in range(0, len(rows), 1000):
-            block = rows[start : start + 1000]
-            await out.write(
-                csv_text([(line, status, cid or "", why) for line, status, cid, why in block])
-            )
-
-
-def show_import(ui: Ui, summary: ImportSummary) -> None:
-    ui.show(import_table(summary))
-    stopped = summary.report.stopped_by
-    # Rows that failed with the error that stopped the import are said once, below.
-    same = "" if stopped is None else describe_error(stopped)
-    failures = [
-        row
-        for row in import_rows(summary)
-        if row[1] not in ("created", "skipped") and not (same and row[3] == same)
-    ]
-    for line, status, _, why in failures[:_SHOWN_FAILURES]:
-        ui.note(f"  line {line}: {status}: {why}")
-    if len(failures) > _SHOWN_FAILURES:
-        ui.note(f"  … and {len(failures) - _SHOWN_FAILURES:,} more (see --report)")
 
 
 # -- commands --------------------------------------------------------------------------------
@@ -614,3 +302,43 @@ async def _import(
     if stopped is not None:
         ui.note(f"Error: the import stopped: {describe_error(stopped)}")
     return exit_status(ok=summary.ok, stopped=stopped is not None)
+
+
+def contact_table(contact: Contact) -> Table:
+    table = Table(title=f"Contact {contact.id}", show_header=False, title_justify="left")
+    table.add_column("field", style="bold")
+    table.add_column("value")
+    data = contact_json(contact)
+    for name, value in data.items():
+        if isinstance(value, dict):  # source, status
+            value = value.get("name") or value.get("id")
+        elif isinstance(value, list) and value and isinstance(value[0], dict):  # groups
+            value = ", ".join(str(item.get("name") or item.get("id")) for item in value)
+        table.add_row(name, "-" if value in (None, "", []) else str(_csv_cell(value)))
+    return table
+
+
+async def _get(settings: Settings, contact_id: int, *, as_json: bool) -> int:
+    ui = settings.ui()
+    async with open_session(settings) as session:
+        contact = await session.client.contacts.get(
+            contact_id, include=["groups", "source", "status"]
+        )
+    if as_json:
+        ui.echo(json.dumps(contact_json(contact), ensure_ascii=False, indent=2))
+    else:
+        ui.show(contact_table(contact))
+    return 0
+
+
+@contacts_group.command("get")
+@click.argument("contact_id", metavar="ID", type=click.IntRange(min=1))
+@click.option("--json", "as_json", is_flag=True, help="The contact as one JSON object.")
+@connection_options
+@click.pass_obj
+def get_command(settings: Settings, contact_id: int, as_json: bool) -> None:
+    """Show one contact, with its groups, source and status.
+
+    Needs the contacts:read scope. Example: wacr contacts get 42 --json
+    """
+    run(_get, settings, contact_id, as_json=as_json)

@@ -19,8 +19,9 @@ import click
 from rich.table import Table
 
 from ._app import Settings, describe_error, open_session, run
-from ._contacts import export_contacts, import_contacts, show_import
+from ._contacts import export_contacts
 from ._files import CsvSource, OutputFile
+from ._import import import_contacts, show_import
 from ._params import RATE_LIMIT_HELP, rate_limit_option
 from ._send import send_csv, send_table, template_spec_maker
 from ._ui import Ui
