@@ -1,4 +1,9 @@
-"""``wacr send text|template``: the resumable bulk-send job over a CSV of recipients."""
+"""``wacr send text|template``: the resumable bulk-send job over a CSV of recipients.
+
+Kept whole because its parts (specs made from CSV rows, the run with its progress bar and
+report lines, the summary, table and advice) share one ``SendSummary`` and the bookkeeping
+of which CSV line each outcome belongs to; split, each part would need the others' state.
+"""
 
 from __future__ import annotations
 
