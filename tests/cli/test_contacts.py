@@ -295,3 +295,27 @@ def test_import_checks_phones_and_names_duplicates_by_line(
     assert "line 2: failed: phone: phone is not a phone number" in result.stderr
     phones = api.call(lambda sandbox: sorted(c["phone"] for c in sandbox.state.contacts))
     assert phones == ["+15550001001", "+15550001002"]
+
+
+def test_a_child_process_exits_3_when_phones_are_refused(
+    api: SandboxThread, tmp_path: Path
+) -> None:
+    path = write_csv(
+        tmp_path / "people.csv",
+        HEADER,
+        [
+            ("Ada", "L", "+1 (555) 000-2001", "lead", 1, 1, ""),
+            ("Bob", "M", "+1555", "lead", 1, 1, ""),
+        ],
+    )
+    result = subprocess.run(
+        [*WACR_COMMAND, "contacts", "import", str(path)],
+        env=child_env(WACR_TOKEN=TOKEN, WACR_BASE_URL=api.url),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 3, result.stderr
+    assert "line 3: failed: phone: phone is too short" in result.stderr
+    created = api.call(lambda sandbox: sandbox.state.contact_by_phone("+15550002001"))
+    assert created is not None
