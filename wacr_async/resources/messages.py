@@ -1,4 +1,8 @@
-"""``client.messages``: send text, template, media and interactive messages; read the history."""
+"""``client.messages``: send text, template, media and interactive messages; read the history.
+
+Kept whole because it is one service: each method is the checks and body of one endpoint,
+and splitting them would scatter one resource's public surface over several modules.
+"""
 
 from __future__ import annotations
 

@@ -8,6 +8,9 @@ Reading (§12): the server code's messages table has no ``direction`` column, so
 carry exactly 9 keys, ``filter[direction]`` or ``fields=`` answer its 500 ``INTERNAL_ERROR``
 "Failed to fetch messages", and ``sort`` is ignored (always newest first).
 ``state.documented_queries`` serves the documented reading instead.
+
+Kept whole because the four send routes share one validation and storage path, and the
+list and get routes read the store those sends write.
 """
 
 from __future__ import annotations

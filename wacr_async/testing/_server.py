@@ -2,6 +2,9 @@
 
 The request pipeline lives in ``_pipeline``, the data in ``_state``, the routes in
 ``_routes_*``; this class wires them together and gives tests their knobs.
+
+Kept whole because the ``Sandbox`` class is the one public surface tests configure; its
+knobs are thin setters over ``_state`` and read best side by side.
 """
 
 from __future__ import annotations
