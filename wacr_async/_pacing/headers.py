@@ -19,7 +19,14 @@ from collections.abc import Mapping
 
 import attrs
 
-__all__ = ["MAX_SHARED_WAIT", "Reading", "judge_429", "read_headers"]
+__all__ = [
+    "MAX_SHARED_WAIT",
+    "Reading",
+    "header_number",
+    "header_text",
+    "judge_429",
+    "read_headers",
+]
 
 # A token-wide 429 asking for longer than this is the caller's to decide, not a reason to
 # freeze every request of the client (the retry loop gives up on such waits too).
@@ -46,19 +53,19 @@ def read_headers(
     headers: Mapping[str, str], *, status: int | None, now: float, wall: float
 ) -> Reading:
     """Read the rate-limit headers of one answer; ``now`` is loop time, ``wall`` Unix time."""
-    limit_raw = _header(headers, "X-RateLimit-Limit")
-    remaining_raw = _header(headers, "X-RateLimit-Remaining")
-    reset_wall = _as_wall(_number(_header(headers, "X-RateLimit-Reset")), wall)
+    limit_raw = header_text(headers, "X-RateLimit-Limit")
+    remaining_raw = header_text(headers, "X-RateLimit-Remaining")
+    reset_wall = _as_wall(header_number(header_text(headers, "X-RateLimit-Reset")), wall)
     reset = None if reset_wall is None else now + (reset_wall - wall)
-    window = _number(_header(headers, "X-RateLimit-Window"))
+    window = header_number(header_text(headers, "X-RateLimit-Window"))
     if window is not None and window <= 0:
         window = None
     guess = _window_from_date(headers, reset_wall, status) if window is None else None
     if _is_unlimited(limit_raw) or _is_unlimited(remaining_raw):
         # A whitelisted caller: the server does not count its requests.
         return Reading(unlimited=True, window=window, window_guess=guess, reset=reset)
-    limit = _number(limit_raw)
-    count = _number(remaining_raw)
+    limit = header_number(limit_raw)
+    count = header_number(remaining_raw)
     return Reading(
         limit=None if limit is None else int(limit),
         remaining=None if count is None else int(count),
@@ -85,7 +92,8 @@ def judge_429(reading: Reading, retry_after: float | None, now: float) -> tuple[
     return wait, shared
 
 
-def _header(headers: Mapping[str, str], name: str) -> str | None:
+def header_text(headers: Mapping[str, str], name: str) -> str | None:
+    """The header's value, looked up case-insensitively in any mapping."""
     value = headers.get(name)
     if value is None and not hasattr(headers, "getall"):
         # A plain dict: look the name up case-insensitively (aiohttp's headers already are).
@@ -96,7 +104,8 @@ def _header(headers: Mapping[str, str], name: str) -> str | None:
     return value
 
 
-def _number(value: str | None) -> float | None:
+def header_number(value: str | None) -> float | None:
+    """A header value as a finite number, or None when it is missing or unreadable."""
     if value is None:
         return None
     try:
@@ -124,7 +133,7 @@ def _window_from_date(
         return None
     # No window header: a success's reset is the server's "now + window", and its Date
     # header is the server's "now".
-    date = _header(headers, "Date")
+    date = header_text(headers, "Date")
     try:
         parsed = email.utils.parsedate_to_datetime(date) if date else None
     except (TypeError, ValueError):

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import math
 import time
 from collections.abc import Mapping
 
 from .. import _config
 from .._pacing import MAX_SHARED_WAIT, Lane, Permit, Priority, RateLimitHit, RateLimitState
 from .._pacing.gate import too_long
+from .._pacing.headers import header_number, header_text
 from ._db import Pool, open_pool
 
 __all__ = ["SharedPacer"]
@@ -186,12 +186,12 @@ class SharedPacer:
         """Learn from an answer; a 429 saying the window is spent starts a shared cooldown."""
         if headers is None:
             return None
-        remaining = _number(_header(headers, "X-RateLimit-Remaining"))
+        remaining = header_number(header_text(headers, "X-RateLimit-Remaining"))
         await self._learn(status, headers)
         if status == 429:
             wait = retry_after
             if wait is None:
-                wait = _number(_header(headers, "Retry-After"))
+                wait = header_number(header_text(headers, "Retry-After"))
             shared = remaining is not None and remaining <= 0 and wait is not None
             if wait is None or not shared or wait > MAX_SHARED_WAIT:
                 return RateLimitHit(wait, shared=False)
@@ -232,10 +232,10 @@ class SharedPacer:
     async def _learn(self, status: int | None, headers: Mapping[str, str]) -> None:
         if self._fixed is not None:
             return
-        limit_raw = _header(headers, "X-RateLimit-Limit")
+        limit_raw = header_text(headers, "X-RateLimit-Limit")
         unlimited = limit_raw is not None and limit_raw.strip().lower() == "unlimited"
-        limit = None if unlimited else _number(limit_raw)
-        window = _number(_header(headers, "X-RateLimit-Window")) or self._window
+        limit = None if unlimited else header_number(limit_raw)
+        window = header_number(header_text(headers, "X-RateLimit-Window")) or self._window
         if limit is None and not unlimited:
             if limit_raw is not None or status is None or not 200 <= status < 300:
                 return
@@ -255,23 +255,3 @@ class SharedPacer:
             row = await cur.fetchone()
         if row is not None:
             self._cooldown_until = time.time() + float(row[0])
-
-
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    value = headers.get(name)
-    if value is None:
-        lowered = name.lower()
-        for key, candidate in headers.items():
-            if key.lower() == lowered:
-                return candidate
-    return value
-
-
-def _number(value: str | None) -> float | None:
-    if value is None:
-        return None
-    try:
-        number = float(value.strip())
-    except ValueError:
-        return None
-    return number if math.isfinite(number) else None
