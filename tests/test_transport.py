@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
 import time
 import traceback
 
@@ -163,3 +165,34 @@ async def test_an_otp_limit_stating_its_wait_only_in_the_details_is_raised_at_on
 
     assert caught.value.retry_after == 287
     assert len(scripted_server.seen) == 1
+
+
+async def test_finished_attempts_leave_nothing_behind_for_the_timers_to_hold(
+    wacr_sandbox: Sandbox,
+) -> None:
+    # aiohttp's cancelled timeout timers stay in the loop's heap for a while, each holding the
+    # context it was set in: an attempt must not leave its own objects in that context.
+    from wacr_async._effects import CallTrace
+    from wacr_async._transport import _Wire
+
+    def alive(kind: type) -> int:
+        gc.collect()
+        return sum(1 for thing in gc.get_objects() if type(thing) is kind)
+
+    wacr_sandbox.faults.add("POST /messages/text", latency=0.05, times=5)
+    async with wacr_sandbox.client(rate_limit="off") as client:
+        attempts_before = alive(_Wire), alive(CallTrace)
+        semaphore = asyncio.Semaphore(8)
+
+        async def send(n: int) -> None:
+            async with semaphore:
+                await client.messages.send_text(f"+1555000{n:04d}", "hi")
+
+        await asyncio.gather(*(send(n) for n in range(60)))
+        slow = asyncio.ensure_future(client.messages.send_text("+15550009999", "late"))
+        await asyncio.sleep(0.01)
+        slow.cancel()  # on the wire or waiting: either way, nothing of it stays
+        with contextlib.suppress(asyncio.CancelledError, wacr.WacrError):
+            await slow
+        assert (alive(_Wire), alive(CallTrace)) == attempts_before
+        assert client._core.transport._connector.attempts == {}  # type: ignore[attr-defined]  # the aiohttp transport's own

@@ -25,9 +25,7 @@ import functools
 import inspect
 import io
 import math
-import time
 from collections.abc import Awaitable, Callable, Sequence
-from contextvars import ContextVar
 from pathlib import Path
 from typing import IO, Any
 
@@ -99,14 +97,19 @@ class _Wire:
             self.trace.leaving()
 
 
-# The attempt the current task is making: the connector below marks it once it has a
-# connection. (A connector hook rather than aiohttp trace signals, which would make aiohttp
-# run its whole tracing machinery on every request.)
-_wire: ContextVar[_Wire | None] = ContextVar("wacr_wire", default=None)
-
-
 class _Connector(aiohttp.TCPConnector):
-    """A TCP connector that tells the current attempt when it got its connection."""
+    """A TCP connector that tells the attempt waiting for a connection when it got one.
+
+    Attempts are found by the task making them: aiohttp connects inside the caller's task.
+    (Not a context variable: every timer aiohttp sets during the attempt would keep a copy of
+    the changed context alive until the timer is purged, piling up objects for the garbage
+    collector. Not aiohttp's trace signals either, which run its whole tracing machinery on
+    every request.)
+    """
+
+    def __init__(self, *, limit: int) -> None:
+        super().__init__(limit=limit)
+        self.attempts: dict[asyncio.Task[Any] | None, _Wire] = {}
 
     # aiohttp's own signature, timeout parameter included.
     async def connect(
@@ -116,7 +119,7 @@ class _Connector(aiohttp.TCPConnector):
         timeout: aiohttp.ClientTimeout,  # noqa: ASYNC109
     ) -> Any:
         connection = await super().connect(req, traces, timeout)
-        wire = _wire.get()
+        wire = self.attempts.get(asyncio.current_task())
         if wire is not None:
             wire.leaving()
         return connection
@@ -133,6 +136,7 @@ class Transport:
         "_base_url",
         "_closed",
         "_connection_limit",
+        "_connector",
         "_headers",
         "_options",
         "_owns_session",
@@ -164,16 +168,18 @@ class Transport:
         # Options every request passes, so that no session setting changes what an answer
         # means: no raise_for_status, no redirects, no middlewares (but our resend guard on
         # a borrowed session, whose silent resends we may not turn off for the caller).
-        options: dict[str, Any] = {
-            "headers": self._headers,
-            "raise_for_status": False,
-            "allow_redirects": False,
-        }
+        options: dict[str, Any] = {"raise_for_status": False, "allow_redirects": False}
+        if session is not None:
+            # A borrowed session has its own default headers: ours go with each request.
+            # The owned session carries them as its defaults, which spares aiohttp merging
+            # two header sets on every request.
+            options["headers"] = self._headers
         if _HAS_MIDDLEWARES:
             options["middlewares"] = () if session is None else (_refuse_resend,)
         self._options = options
         self._connection_limit = connection_limit
         self._trace_configs = list(trace_configs) if trace_configs else None
+        self._connector: _Connector | None = None
         self._closed = False
 
     def __repr__(self) -> str:
@@ -188,9 +194,10 @@ class Transport:
             raise ClientClosedError("This wacr client is closed; create a new Client")
         session = self._session
         if session is None:
-            connector = _Connector(limit=self._connection_limit)
+            connector = self._connector = _Connector(limit=self._connection_limit)
             session = aiohttp.ClientSession(
                 connector=connector,
+                headers=self._headers,
                 trace_configs=self._trace_configs,
                 json_serialize=dumps,
             )
@@ -204,11 +211,14 @@ class Transport:
         """Send ``request`` once; raise a TransportError subclass if no answer arrives."""
         session = self._get_session()
         loop = asyncio.get_running_loop()
-        timeouts = _attempt_timeouts(request, loop.time())
+        started = loop.time()
+        timeouts = _attempt_timeouts(request, started)
         opened: list[IO[bytes]] = []
-        started = time.monotonic()
         wire = _Wire(request.trace)
-        current = _wire.set(wire)
+        connector = self._connector
+        task = asyncio.current_task()
+        if connector is not None:
+            connector.attempts[task] = wire
         failure: BaseException
         try:
             data = None
@@ -226,7 +236,7 @@ class Transport:
                 **self._options,
             ) as resp:
                 body = await resp.read()
-                return Response(resp.status, resp.headers, body, time.monotonic() - started)
+                return Response(resp.status, resp.headers, body, loop.time() - started)
         except TransportError:
             raise
         except aiohttp.InvalidURL as exc:
@@ -234,7 +244,8 @@ class Transport:
         except (aiohttp.ClientError, TimeoutError) as exc:
             failure = _failure(exc, request, timeouts, wire.connected)
         finally:
-            _wire.reset(current)
+            if connector is not None:
+                connector.attempts.pop(task, None)
             for handle in opened:
                 handle.close()
         # Raised here, outside the handler, so that the aiohttp error is not chained as
