@@ -24,6 +24,7 @@ class FixedLimiter(Gate):
     """Spaces requests evenly at ``per_minute`` calls per minute."""
 
     __slots__ = ("_interval", "_next_slot", "per_minute")
+    _paces_by_answers = False
 
     def __init__(self, per_minute: int, *, wall: Callable[[], float] = time.time) -> None:
         if isinstance(per_minute, bool) or not isinstance(per_minute, int) or per_minute < 1:

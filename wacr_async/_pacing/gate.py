@@ -56,9 +56,15 @@ class Gate:
         "_reset",
         "_room",
         "_unlimited",
+        "_unread",
         "_wall",
         "_window",
     )
+
+    # Whether this mode's decisions depend on what answers say. A mode whose pacing does not
+    # (off, fixed) keeps the last answer's headers unread until ``state`` asks: reading them
+    # on every answer is a fifth of a call's own cost.
+    _paces_by_answers = True
 
     def __init__(self, *, wall: Callable[[], float] = time.time, burst: float = LOW_BURST) -> None:
         if not 0.0 <= burst <= 1.0:
@@ -74,6 +80,8 @@ class Gate:
         self._unlimited = False
         self._window: float | None = None
         self._reset: float | None = None
+        # The latest answer not yet read, as (headers, status, loop time, wall time).
+        self._unread: tuple[Mapping[str, str], int | None, float, float] | None = None
 
     # -- what a mode answers (pure) and records ---------------------------------------------
 
@@ -109,6 +117,10 @@ class Gate:
 
     def _learn(self, permit: Permit, status: int | None, reading: Reading, now: float) -> None:
         """Take in what one answer said; modes that pace by it extend this."""
+        self._learn_state(reading)
+
+    def _learn_state(self, reading: Reading) -> None:
+        """Keep what the server said, for ``state``."""
         if reading.reset is not None:
             self._reset = reading.reset
         if reading.window is not None:
@@ -135,6 +147,7 @@ class Gate:
         loop = self._loop
         if loop is None:
             return RateLimitState()
+        self._read_unread()
         now, wall = loop.time(), self._wall()
         cooling = wall + (self._cooldown_until - now) if self._cooldown_until > now else None
         if self._unlimited:
@@ -191,11 +204,16 @@ class Gate:
             return None
         permit.returned = True
         self._on_return(permit, counted=headers is None)
-        now = self._bind().time()
+        # acquire() bound the running loop moments ago, for this very permit.
+        now = (self._loop or self._bind()).time()
         hit = None
         try:
             if headers is not None:
-                reading = read_headers(headers, status=status, now=now, wall=self._wall())
+                if status != 429 and not self._paces_by_answers:
+                    self._unread = (headers, status, now, self._wall())
+                    return None
+                self._unread = None  # this answer is newer than any left unread
+                reading = self._read(headers, status, now, self._wall())
                 self._learn(permit, status, reading, now)
                 if status == 429:
                     hit = self._judge(reading, retry_after, now)
@@ -211,6 +229,24 @@ class Gate:
     async def aclose(self) -> None:
         """Stop the timer and fail every queued waiter with ``ClientClosedError``."""
         self._room.close()
+
+    def _read(
+        self, headers: Mapping[str, str], status: int | None, now: float, wall: float
+    ) -> Reading:
+        # The Date header is parsed for a window length only while none is known.
+        return read_headers(
+            headers, status=status, now=now, wall=wall, guess_window=self._window is None
+        )
+
+    def _read_unread(self) -> None:
+        unread, self._unread = self._unread, None
+        if unread is None:
+            return
+        headers, status, now, wall = unread
+        try:
+            self._learn_state(self._read(headers, status, now, wall))
+        except Exception:
+            logger.debug("ignored unreadable rate-limit headers", exc_info=True)
 
     # -- decisions (pure; the waiting room asks them too) ------------------------------------
 

@@ -50,9 +50,18 @@ class Reading:
 
 
 def read_headers(
-    headers: Mapping[str, str], *, status: int | None, now: float, wall: float
+    headers: Mapping[str, str],
+    *,
+    status: int | None,
+    now: float,
+    wall: float,
+    guess_window: bool = True,
 ) -> Reading:
-    """Read the rate-limit headers of one answer; ``now`` is loop time, ``wall`` Unix time."""
+    """Read the rate-limit headers of one answer; ``now`` is loop time, ``wall`` Unix time.
+
+    ``guess_window=False`` skips reading a window length from ``Date`` (``window_guess`` is
+    None then): a caller that already knows the window spares a date parse per answer.
+    """
     limit_raw = header_text(headers, "X-RateLimit-Limit")
     remaining_raw = header_text(headers, "X-RateLimit-Remaining")
     reset_wall = _as_wall(header_number(header_text(headers, "X-RateLimit-Reset")), wall)
@@ -60,7 +69,9 @@ def read_headers(
     window = header_number(header_text(headers, "X-RateLimit-Window"))
     if window is not None and window <= 0:
         window = None
-    guess = _window_from_date(headers, reset_wall, status) if window is None else None
+    guess = None
+    if window is None and guess_window:
+        guess = _window_from_date(headers, reset_wall, status)
     if _is_unlimited(limit_raw) or _is_unlimited(remaining_raw):
         # A whitelisted caller: the server does not count its requests.
         return Reading(unlimited=True, window=window, window_guess=guess, reset=reset)

@@ -23,6 +23,7 @@ class NoLimiter(Gate):
     """Lets every request go at once, except while a shared 429 cooldown runs."""
 
     __slots__ = ()
+    _paces_by_answers = False
 
     def __repr__(self) -> str:
         return "NoLimiter()"
