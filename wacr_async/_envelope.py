@@ -34,8 +34,9 @@ def decode(response: Response) -> Any:
     if not response.body:
         return None
     try:
-        return json.loads(response.body)
-    except ValueError as exc:
+        # Decoded first: json.loads on bytes sniffs for UTF-16/32, which the API never sends.
+        return json.loads(response.body.decode())
+    except ValueError as exc:  # UnicodeDecodeError included
         raise UnexpectedResponseError(
             f"HTTP {response.status} answer is not JSON: {snippet(response.body)}",
             status=response.status,

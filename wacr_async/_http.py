@@ -90,6 +90,10 @@ class Response:
         return cls(status, merged, dumps(payload).encode())
 
 
+# Built once: json.dumps with options other than the defaults builds an encoder per call.
+_encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
 def dumps(value: Any) -> str:
-    """Compact JSON, as the client sends it."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    """Compact JSON, as the client sends it. Example: ``dumps({"a": "é"})`` is ``'{"a":"é"}'``."""
+    return _encode(value)

@@ -32,6 +32,7 @@ __all__ = [
 _PHONE_CHARS = re.compile(r"^[0-9+\-\s()]+$")
 # How a phone may be written: an optional leading +, then digits with the usual separators.
 _PHONE_WRITTEN = re.compile(r"^\+?[0-9\-\s().]+$")
+_NOT_DIGIT = re.compile(r"[^0-9]")
 # E.164: a country code and number, 15 digits at most; the server wants at least 10 digits.
 PHONE_MIN_DIGITS = 10
 PHONE_MAX_DIGITS = 15
@@ -94,7 +95,7 @@ def phone_digits(value: str) -> str:
 
         phone_digits("+1 (555) 000-1002")   # "15550001002"
     """
-    return "".join(ch for ch in value if "0" <= ch <= "9")
+    return _NOT_DIGIT.sub("", value)
 
 
 def normalize_phone(value: str, field: str = "phone") -> str:

@@ -58,7 +58,7 @@ class Resource:
         form: Sequence[FormField] | None = None,
     ) -> T:
         """One call whose single object (flat or nested ``data``) is structured into ``model``."""
-        payload = await self._payload(
+        payload = await self._client._request(
             method, path, safety=safety, params=params, json=json, form=form
         )
         return structure(resource_of(payload), model)
