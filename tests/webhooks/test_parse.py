@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import copy
+import hashlib
+import hmac
+import json
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
+import attrs
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import wacr_async as wacr
 from wacr_async import webhooks
 from wacr_async.testing import php_json
+from wacr_async.webhooks._signature import Signer
 
 from .conftest import (
     ARABIC,
@@ -291,3 +298,63 @@ def test_an_unreadable_envelope_is_a_payload_error() -> None:
     payload["event"]["timestamp"] = "yesterday"
     with pytest.raises(webhooks.PayloadError):
         webhooks.parse(*signed(payload), secret=SECRET)
+
+
+def every_family() -> list[tuple[bytes, dict[str, str]]]:
+    other = message_received()
+    other["event"]["type"] = "whatsapp.template.status_updated"
+    unknown = copy.deepcopy(SOURCE_CREATED)
+    unknown["event"]["type"] = "invoice.paid"
+    return [
+        signed(CONTACT_UPDATED),
+        signed(SOURCE_CREATED),
+        signed(STATUS_DELETED),
+        signed(message_received()),
+        signed(message_status("failed", errors=[{"code": 1}])),
+        signed(other),
+        signed(unknown),
+        signed(legacy("updated"), kind="updated", fmt=None),
+        signed(legacy("created", "Lead"), kind="created", fmt=None),
+        signed(META_INBOUND, kind="message", fmt=None),
+    ]
+
+
+@pytest.mark.parametrize("request_", every_family())
+def test_events_are_whole_attrs_instances(request_: tuple[bytes, dict[str, str]]) -> None:
+    event = webhooks.parse(*request_, secret=SECRET)
+    assert list(vars(event)) == [field.name for field in attrs.fields(type(event))]
+    again = attrs.evolve(event)  # through the class's own __init__
+    assert again == event and vars(again) == vars(event)
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        event.type = "x"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("padding", [b" ", b"\n", b"\r\n\t"])
+def test_json_around_whitespace_is_read_like_json_loads(padding: bytes) -> None:
+    body, _ = signed(CONTACT_UPDATED)
+    padded = padding + body + padding
+    event = webhooks.parse(
+        padded, {"X-Webhook-Signature": webhooks.sign(padded, SECRET)}, secret=SECRET
+    )
+    assert event.raw == json.loads(body)
+
+
+@pytest.mark.parametrize("body", [b'{"event":{}}x', b'{"event":{}}{}', b'{"a":"\xff"}'])
+def test_trailing_data_and_bad_utf8_are_payload_errors(body: bytes) -> None:
+    with pytest.raises(webhooks.PayloadError):
+        webhooks.parse(body, {"X-Webhook-Signature": webhooks.sign(body, SECRET)}, secret=SECRET)
+
+
+def test_a_signature_with_spaces_inside_is_malformed() -> None:
+    body, headers = signed(CONTACT_UPDATED)
+    good = headers["X-Webhook-Signature"]
+    for bad in (good[:30] + " " + good[31:], good[:62] + " \n", good[:63] + "g", "é" * 64):
+        with pytest.raises(webhooks.SignatureError, match="malformed"):
+            webhooks.verify(body, bad, SECRET)
+    webhooks.verify(body, good.upper().encode(), SECRET)  # bytes, upper case
+
+
+@given(key=st.binary(min_size=1, max_size=200), body=st.binary(max_size=3000))
+def test_the_signer_is_hmac_sha256(key: bytes, body: bytes) -> None:
+    assert Signer(key).digest(body) == hmac.digest(key, body, "sha256")
+    assert webhooks.sign(body, key) == hmac.new(key, body, hashlib.sha256).hexdigest()

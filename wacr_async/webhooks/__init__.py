@@ -37,7 +37,8 @@ from ._events import (
     WhatsAppEvent,
 )
 from ._parse import FORMAT_HEADER, parse, parse_payload
-from ._receiver import DEFAULT_MAX_BODY_SIZE, Handler, Receiver, Reply
+from ._receiver import DEFAULT_MAX_BODY_SIZE, Handler, Receiver
+from ._reply import Reply
 from ._seen import MemorySeen, SeenStore
 from ._signature import SIGNATURE_HEADER, sign, verify
 

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from aiohttp import web
 
-if TYPE_CHECKING:
-    from ._receiver import Receiver
+from ._reply import Endpoint
 
 __all__ = ["handle"]
 
 _TOO_LARGE = b'{"error":"the body is larger than this receiver accepts"}'
 
 
-async def handle(receiver: Receiver, request: web.Request) -> web.StreamResponse:
+async def handle(receiver: Endpoint, request: web.Request) -> web.StreamResponse:
     """Answer one webhook request with ``receiver`` (``Receiver.aiohttp_handler`` calls this)."""
     limit = receiver.max_body_size
     length = request.content_length
@@ -31,14 +28,19 @@ async def _read(request: web.Request, limit: int) -> bytes | None:
     """The body, or None as soon as it passes ``limit`` (the rest is never read)."""
     # Not request.read(): that is bound by the application's client_max_size, not ours.
     stream = request.content
-    chunks: list[bytes] = []
-    size = 0
+    chunk = await stream.readany()
+    size = len(chunk)
+    if size > limit:
+        return None
+    if stream.at_eof():  # the usual webhook: all of it had arrived
+        return chunk
+    chunks = [chunk]
     while chunk := await stream.readany():
         size += len(chunk)
         if size > limit:
             return None
         chunks.append(chunk)
-    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    return b"".join(chunks)
 
 
 def _reply(status: int, body: bytes) -> web.Response:

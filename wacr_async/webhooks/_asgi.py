@@ -10,10 +10,9 @@ that app's own shutdown.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, MutableMapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from ._receiver import Receiver
+from ._reply import Endpoint
 
 __all__ = ["Receive", "Scope", "Send", "serve"]
 
@@ -26,7 +25,7 @@ _TOO_LARGE = b'{"error":"the body is larger than this receiver accepts"}'
 _METHOD = b'{"error":"webhooks are POSTed"}'
 
 
-async def serve(receiver: Receiver, scope: Scope, receive: Receive, send: Send) -> None:
+async def serve(receiver: Endpoint, scope: Scope, receive: Receive, send: Send) -> None:
     """Serve one ASGI connection scope with ``receiver`` (``Receiver.asgi`` calls this)."""
     if scope["type"] == "lifespan":
         await _lifespan(receiver, receive, send)
@@ -72,7 +71,7 @@ async def _answer(send: Send, status: int, body: bytes, *extra: tuple[bytes, byt
     await send({"type": "http.response.body", "body": body})
 
 
-async def _lifespan(receiver: Receiver, receive: Receive, send: Send) -> None:
+async def _lifespan(receiver: Endpoint, receive: Receive, send: Send) -> None:
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":

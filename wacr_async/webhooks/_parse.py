@@ -4,40 +4,46 @@ Three shapes arrive (REFERENCE §13): the envelope (``X-Webhook-Format: n8n``), 
 resource format (``{"event": "created", "model": "App\\\\Models\\\\Tenant\\\\Contact", …}``) and,
 in the legacy build, Meta's raw WhatsApp payload. All three become the same classes. PHP writes
 an empty map as ``[]``, so every map in the body is read tolerantly.
+
+An event's fields are gathered straight from the decoded body into one dict, in the class's
+field order; ``_build`` types the parts that need it and makes the instance.
 """
 
 from __future__ import annotations
 
 import json
-import logging
-from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+import json.scanner
+from collections.abc import Mapping
+from typing import Any, cast
 
-import attrs
+from multidict import CIMultiDict, CIMultiDictProxy
 
-from ..models._converter import converter, model_hook
+from ._build import Fields, build
 from ._errors import PayloadError
 from ._events import (
-    Changes,
     ContactEvent,
     Event,
     MessageReceived,
     MessageStatus,
     SourceEvent,
     StatusEvent,
-    Tenant,
     WhatsAppEvent,
 )
-from ._signature import SIGNATURE_HEADER, verify
+from ._signature import SIGNATURE_HEADER, Signer, check, key_of
 
-__all__ = ["FORMAT_HEADER", "decode", "header", "parse", "parse_payload", "peek"]
+__all__ = [
+    "FORMAT_HEADER",
+    "decode",
+    "envelope",
+    "header",
+    "parse",
+    "parse_payload",
+    "peek",
+    "read",
+]
 
 FORMAT_HEADER = "X-Webhook-Format"
 
-logger = logging.getLogger("wacr_async.webhooks")
-
-E = TypeVar("E", bound=Event)
-Fields = dict[str, Any]
 
 _RESOURCE_FIELD = {"contact": "contact", "source": "source", "status": "status"}
 _RESOURCE_CLASS: dict[str, type[Event]] = {
@@ -54,6 +60,8 @@ _STATUS_TYPES = frozenset(
         "whatsapp.status.updated",
     }
 )
+# Mappings that already look names up case-insensitively.
+_CASE_INSENSITIVE = (CIMultiDict, CIMultiDictProxy)
 
 
 def parse(
@@ -88,11 +96,18 @@ def decode(
     secret: str | bytes | None,
 ) -> dict[str, Any]:
     """``parse`` up to the decoded JSON object: the signature checked, no event built yet."""
+    return read(body, headers, None if secret is None else Signer(key_of(secret)))
+
+
+def read(
+    body: bytes | bytearray | memoryview | str, headers: Mapping[str, str], signer: Signer | None
+) -> dict[str, Any]:
+    """``decode`` with the key already set up (None: no verification)."""
     raw = body if type(body) is bytes else body.encode() if isinstance(body, str) else bytes(body)
-    if secret is not None:
-        verify(raw, header(headers, SIGNATURE_HEADER), secret)
+    if signer is not None:
+        check(raw, header(headers, SIGNATURE_HEADER), signer)
     try:
-        payload = json.loads(raw)
+        payload = _loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise PayloadError(f"the body is not JSON: {exc}") from None
     if not isinstance(payload, dict):
@@ -100,22 +115,45 @@ def decode(
     return payload
 
 
-def peek(payload: dict[str, Any]) -> tuple[str, str | None] | None:
-    """An envelope's ``(type, id)`` without building the event; None for the legacy shapes."""
+# The C scanner reads its settings from any decoder; typeshed asks for a scanner there.
+_scan = json.scanner.make_scanner(cast(Any, json.JSONDecoder()))
+
+
+def _loads(raw: bytes) -> Any:
+    """``json.loads(raw)``, minus its encoding sniffing and whitespace passes for the usual
+    body: UTF-8, one object, nothing around it. Anything else goes to ``json.loads`` itself."""
+    if raw[:1] == b"{" and raw[-1:] == b"}":
+        try:
+            text = raw.decode()
+            value, end = _scan(text, 0)
+        except (ValueError, UnicodeDecodeError, StopIteration):
+            pass
+        else:
+            if end == len(text):
+                return value
+    return json.loads(raw)
+
+
+def peek(payload: dict[str, Any]) -> tuple[str, str | None, dict[str, Any]] | None:
+    """An envelope's type, id and ``event`` object without building the event; None for the
+    legacy shapes."""
     head = payload.get("event")
     if isinstance(head, dict):
         kind = head.get("type")
         if isinstance(kind, str) and kind:
-            return kind, _text(head.get("id"))
+            return kind, _text(head.get("id")), head
     return None
 
 
 def header(headers: Mapping[str, str], name: str) -> str | None:
     """``headers[name]`` looked up case-insensitively (any mapping, multidicts included)."""
     value = headers.get(name)
-    if value is not None:
+    if value is not None or isinstance(headers, _CASE_INSENSITIVE):
         return value
     folded = name.lower()
+    value = headers.get(folded)  # ASGI's names are lower case
+    if value is not None:
+        return value
     for key, item in headers.items():
         if key.lower() == folded:
             return item
@@ -131,11 +169,15 @@ def parse_payload(payload: Any, *, format: str | None = None) -> Event:
     """
     if not isinstance(payload, dict):
         raise PayloadError(f"the body is a JSON {type(payload).__name__}, not an object")
-    if isinstance(payload.get("event"), dict):
-        return _envelope(payload)
+    head = payload.get("event")
+    if isinstance(head, dict):
+        kind = head.get("type")
+        if not isinstance(kind, str) or not kind:
+            raise PayloadError("the event has no type")
+        return envelope(payload, head, kind)
     if format is not None and format.strip().lower() == "n8n":
         raise PayloadError("X-Webhook-Format is n8n, but the body has no 'event' object")
-    if isinstance(payload.get("event"), str) and "model" in payload:
+    if isinstance(head, str) and "model" in payload:
         return _legacy_resource(payload)
     if isinstance(payload.get("entry"), list):
         return _whatsapp(
@@ -147,42 +189,45 @@ def parse_payload(payload: Any, *, format: str | None = None) -> Event:
 # -- the envelope -------------------------------------------------------------------------
 
 
-def _envelope(payload: dict[str, Any]) -> Event:
-    head = payload["event"]
-    kind = head.get("type")
-    if not isinstance(kind, str) or not kind:
-        raise PayloadError("the event has no type")
-    data = _map(payload.get("data"))
-    resource = _map(data.get("resource"))
-    fields: Fields = {
+def envelope(payload: dict[str, Any], head: dict[str, Any], kind: str) -> Event:
+    """The event of an envelope whose ``event`` object is ``head`` and type ``kind``."""
+    data = payload.get("data")
+    if not isinstance(data, dict):
+        data = {}
+    resource = data.get("resource")
+    if not isinstance(resource, dict):
+        resource = {}
+    tenant = payload.get("tenant")
+    attributes = resource.get("attributes")
+    relationships = data.get("relationships")
+    changes = payload.get("changes")
+    metadata = payload.get("metadata")
+    fields: Fields = {  # Event's fields, in its order
         "id": _text(head.get("id")),
         "type": kind,
         "timestamp": head.get("timestamp") or None,
         "version": _text(head.get("version")),
-        "tenant": _map(payload.get("tenant")) or None,
+        "tenant": tenant if isinstance(tenant, dict) and tenant else None,
         "resource_type": _text(resource.get("type")),
         "resource_id": resource.get("id"),
-        "attributes": _map(resource.get("attributes")),
-        "relationships": _map(data.get("relationships")),
-        "changes": _changes(payload.get("changes")),
-        "metadata": _map(payload.get("metadata")),
+        "attributes": attributes if isinstance(attributes, dict) else {},
+        "relationships": relationships if isinstance(relationships, dict) else {},
+        "changes": _changes(changes) if isinstance(changes, dict) and changes else None,
+        "metadata": metadata if isinstance(metadata, dict) else {},
         "raw": payload,
         "format": "n8n",
     }
-    family = kind.split(".", 1)[0]
-    if family in _RESOURCE_CLASS:
-        return _resource(family, fields)
+    family = kind.partition(".")[0]
     if family == "whatsapp":
         whatsapp = _map(payload.get("whatsapp")) or _map(data.get("whatsapp"))
         fields["original_payload"] = _map(whatsapp.get("original_payload")) or None
-        return _whatsapp(fields)
-    return _build(Event, fields)
+        return _whatsapp(fields, complete=True)
+    if family in _RESOURCE_CLASS:
+        return _resource(family, fields, complete=True)
+    return build(Event, fields, complete=True)
 
 
-def _changes(value: Any) -> Fields | None:
-    changes = _map(value)
-    if not changes:
-        return None
+def _changes(changes: Fields) -> Fields:
     modified = changes.get("modified_fields")
     return {
         "previous": _map(changes.get("previous")) or None,
@@ -194,7 +239,7 @@ def _changes(value: Any) -> Fields | None:
 # -- contacts, sources, statuses ----------------------------------------------------------
 
 
-def _resource(family: str, fields: Fields) -> Event:
+def _resource(family: str, fields: Fields, *, complete: bool = False) -> Event:
     attributes: Fields = fields["attributes"]
     if not attributes and fields["changes"]:
         # A delete may carry the row only in ``changes``.
@@ -203,11 +248,11 @@ def _resource(family: str, fields: Fields) -> Event:
     values = dict(attributes)
     values.setdefault("id", fields["resource_id"])
     if values.get("id") is None:
-        return _build(Event, fields)
+        return build(Event, fields)
     if family == "contact":
         values = _contact_values(values, fields["relationships"])
     fields[_RESOURCE_FIELD[family]] = values
-    return _build(_RESOURCE_CLASS[family], fields)
+    return build(_RESOURCE_CLASS[family], fields, complete=complete)
 
 
 def _contact_values(values: Fields, relationships: Fields) -> Fields:
@@ -251,13 +296,13 @@ def _legacy_resource(payload: dict[str, Any]) -> Event:
     }
     if noun in _RESOURCE_CLASS:
         return _resource(noun, fields)
-    return _build(Event, fields)
+    return build(Event, fields)
 
 
 # -- WhatsApp -----------------------------------------------------------------------------
 
 
-def _whatsapp(fields: Fields) -> Event:
+def _whatsapp(fields: Fields, *, complete: bool = False) -> Event:
     """A WhatsApp forward: the envelope's summary where given, else Meta's first entry."""
     summary: Fields = fields.get("attributes") or {}
     contact = _map(_map(fields.get("relationships")).get("contact"))
@@ -270,29 +315,25 @@ def _whatsapp(fields: Fields) -> Event:
             fields["resource_id"] = summary.get("message_id")
     if kind == "whatsapp.message.received" and summary:
         text = summary.get("text")
-        fields.update(
-            message_id=_text(summary.get("message_id")),
-            phone=_plus(summary.get("from") or contact.get("wa_id")),
-            name=_text(contact.get("name")),
-            text=_text(text.get("body") if isinstance(text, dict) else text),
-            message_type=_text(summary.get("type")),
-            context=_map(summary.get("context")) or None,
-            sent_at=_unix(summary.get("timestamp")),
-        )
-        return _build(MessageReceived, fields)
+        fields["message_id"] = _text(summary.get("message_id"))
+        fields["phone"] = _plus(summary.get("from") or contact.get("wa_id"))
+        fields["name"] = _text(contact.get("name"))
+        fields["text"] = _text(text.get("body") if isinstance(text, dict) else text)
+        fields["message_type"] = _text(summary.get("type"))
+        fields["context"] = _map(summary.get("context")) or None
+        fields["sent_at"] = _unix(summary.get("timestamp"))
+        return build(MessageReceived, fields, complete=complete)
     if kind in _STATUS_TYPES and "status" in summary:
         errors = summary.get("errors")
-        fields.update(
-            message_id=_text(summary.get("message_id")),
-            status=_text(summary.get("status")),
-            phone=_plus(summary.get("recipient_id")),
-            errors=[_map(item) for item in errors] if isinstance(errors, list) else [],
-            pricing=_map(summary.get("pricing")) or None,
-            conversation=_map(summary.get("conversation")) or None,
-            status_at=_unix(summary.get("timestamp")),
-        )
-        return _build(MessageStatus, fields)
-    return _build(WhatsAppEvent, fields)
+        fields["message_id"] = _text(summary.get("message_id"))
+        fields["status"] = _text(summary.get("status"))
+        fields["phone"] = _plus(summary.get("recipient_id"))
+        fields["errors"] = [_map(item) for item in errors] if isinstance(errors, list) else []
+        fields["pricing"] = _map(summary.get("pricing")) or None
+        fields["conversation"] = _map(summary.get("conversation")) or None
+        fields["status_at"] = _unix(summary.get("timestamp"))
+        return build(MessageStatus, fields, complete=complete)
+    return build(WhatsAppEvent, fields, complete=complete)
 
 
 def _summary_of(value: Fields) -> tuple[Fields, Fields]:
@@ -364,63 +405,3 @@ def _unix(value: Any) -> Any:
     if isinstance(value, str) and value.isdigit():
         return int(value)
     return value or None
-
-
-def _build(cls: type[E], fields: Fields) -> Event:
-    try:
-        hook: Callable[[Fields, type[E]], E] = _HOOKS[cls]
-        return hook(fields, cls)
-    except Exception as exc:
-        if cls is not Event:
-            # A field the typed class cannot take must not lose the event: the server would
-            # resend it three times and give up. Handlers still get the envelope and ``raw``.
-            logger.warning(
-                "webhook %s (%s) does not fit %s (%s); delivered as a plain Event",
-                fields.get("id"),
-                fields.get("type"),
-                cls.__name__,
-                exc,
-            )
-            return _build(Event, fields)
-        raise PayloadError(f"the {fields.get('type')} event cannot be read: {exc}") from exc
-
-
-def _same(value: Any) -> Any:
-    return value
-
-
-# The mappings were already made safe above; these fields (and ``raw``) are kept, not copied.
-_KEPT = frozenset(
-    {
-        "raw",
-        "attributes",
-        "relationships",
-        "metadata",
-        "resource_id",
-        "original_payload",
-        "context",
-        "pricing",
-        "conversation",
-        "errors",
-    }
-)
-
-# The converter's hooks for the event classes, kept at hand: parsing skips its dispatch.
-_HOOKS: dict[type[Event], Callable[[Any, Any], Any]] = {}
-# Parts first: each event's hook is generated with the hooks its fields have at that moment.
-converter.register_structure_hook(Tenant, model_hook(Tenant))
-converter.register_structure_hook(
-    Changes, model_hook(Changes, {"previous": _same, "current": _same})
-)
-for _cls in (
-    Event,
-    ContactEvent,
-    SourceEvent,
-    StatusEvent,
-    WhatsAppEvent,
-    MessageReceived,
-    MessageStatus,
-):
-    _kept = {field.name: _same for field in attrs.fields(_cls) if field.name in _KEPT}
-    _HOOKS[_cls] = model_hook(_cls, _kept)
-    converter.register_structure_hook(_cls, _HOOKS[_cls])

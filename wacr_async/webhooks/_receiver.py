@@ -1,9 +1,16 @@
-"""``Receiver``: verify, parse, drop repeats, answer at once, run handlers as tracked tasks.
+"""``Receiver``: verify, parse, drop repeats, answer at once, run handlers on its workers.
 
 The answer goes back before any handler runs: the server waits at most 30 s and resends
 resource events on a failure, so a slow or failing handler must never become a 5xx. Handler
 errors are logged with the event id; ``aclose()`` waits for the handlers still running. The
 framework adapters (aiohttp, ASGI) only move bytes in and out of :meth:`Receiver.receive`.
+
+Accepted events wait in a queue for the receiver's worker tasks, which start on demand (at most
+``max_concurrency``) and live until ``aclose()``. A worker takes events one after another while
+their handlers finish without waiting; when a handler waits (on I/O, a lock, a sleep), the
+worker stays with it and another worker takes the rest of the queue. So a burst of quick
+handlers costs no task per event, and handlers run inside a task as asyncio expects
+(``asyncio.timeout``, ``current_task()``).
 """
 
 from __future__ import annotations
@@ -12,13 +19,12 @@ import asyncio
 import fnmatch
 import hashlib
 import inspect
-import json
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+import types
+from collections import deque
+from collections.abc import Awaitable, Callable, Coroutine, Generator, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
-
-import attrs
 
 from ..errors import ConfigurationError
 from ._aiohttp import handle as aiohttp_handle
@@ -26,13 +32,15 @@ from ._asgi import Receive, Scope, Send
 from ._asgi import serve as asgi_serve
 from ._errors import PayloadError, SignatureError
 from ._events import Event
-from ._parse import FORMAT_HEADER, decode, header, parse_payload, peek
+from ._parse import FORMAT_HEADER, envelope, header, parse_payload, peek, read
+from ._reply import DUPLICATE, OK, Reply
 from ._seen import MemorySeen, SeenStore
+from ._signature import Signer, key_of
 
 if TYPE_CHECKING:
     from aiohttp import web
 
-__all__ = ["DEFAULT_MAX_BODY_SIZE", "Handler", "Receiver", "Reply"]
+__all__ = ["DEFAULT_MAX_BODY_SIZE", "Handler", "Receiver"]
 
 logger = logging.getLogger("wacr_async.webhooks")
 
@@ -40,26 +48,7 @@ DEFAULT_MAX_BODY_SIZE = 1024 * 1024
 
 Handler = Callable[[Any], Awaitable[object]]
 H = TypeVar("H", bound=Handler)
-
-
-@attrs.frozen
-class Reply:
-    """What to answer the server: an HTTP status, a small JSON body, and whether the event
-    was a repeat (acknowledged, not dispatched)."""
-
-    status: int
-    body: bytes
-    duplicate: bool = False
-
-    @classmethod
-    def of(cls, status: int, message: str) -> Reply:
-        key = "ok" if status < 300 else "error"
-        text = "true" if key == "ok" else json.dumps(message)
-        return cls(status, f'{{"{key}":{text}}}'.encode())
-
-
-_OK = Reply(200, b'{"ok":true}')
-_DUPLICATE = Reply(200, b'{"ok":true,"duplicate":true}', duplicate=True)
+Job = tuple[Event, tuple[Handler, ...]]
 
 
 class Receiver:
@@ -104,7 +93,7 @@ class Receiver:
             raise ConfigurationError("the webhook secret is empty")
         if max_body_size < 1 or max_concurrency < 1:
             raise ConfigurationError("max_body_size and max_concurrency must be at least 1")
-        self._secret = secret
+        self._signer = None if secret is None else Signer(key_of(secret))
         self.insecure = insecure
         self.seen: SeenStore = seen if seen is not None else MemorySeen(dedupe_size)
         self._memory = self.seen if type(self.seen) is MemorySeen else None
@@ -112,9 +101,15 @@ class Receiver:
         self._handlers: list[tuple[str, Handler]] = []
         self._routes: dict[str, tuple[Handler, ...]] = {}
         self.max_concurrency = max_concurrency
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._freed = asyncio.Event()  # set whenever a handler task ends
+        self._queue: deque[Job] = deque()  # accepted, not yet taken by a worker
+        self._running = 0  # events a worker has taken and not finished
+        self._workers: set[asyncio.Task[None]] = set()
+        self._idle: deque[asyncio.Future[None]] = deque()  # one per idle worker, to wake it
+        self._awake = 0  # workers taking events from the queue (not idle, not waiting)
+        self._reserved = 0  # places held for events whose id the seen store is recording
+        self._changed = asyncio.Event()  # set whenever an event is finished
         self._closed = False
+        self._stopped = False  # aclose() has stopped the workers
         if insecure:
             logger.warning(
                 "webhook signatures are NOT verified (insecure=True): anyone who can reach "
@@ -173,15 +168,17 @@ class Receiver:
             return Reply.of(503, "the receiver is closed")
         event: Event | None = None
         try:
-            payload = decode(body, headers, secret=self._secret)
+            payload = read(body, headers, self._signer)
             peeked = peek(payload)
             if peeked is None:  # the legacy shapes: their type is known once built
                 event = parse_payload(payload, format=header(headers, FORMAT_HEADER))
-                peeked = event.type, event.id
-            kind, event_id = peeked
-            handlers = self._handlers_for(kind)
-            if handlers and event is None:  # events nobody handles are never built
-                event = parse_payload(payload, format=header(headers, FORMAT_HEADER))
+                kind, event_id = event.type, event.id
+                handlers = self._handlers_for(kind)
+            else:
+                kind, event_id, head = peeked
+                handlers = self._handlers_for(kind)
+                if handlers:  # events nobody handles are never built
+                    event = envelope(payload, head, kind)
         except SignatureError as exc:
             logger.warning("webhook refused (401): %s", exc)
             return Reply.of(401, str(exc))
@@ -189,29 +186,105 @@ class Receiver:
             logger.warning("webhook refused (400): %s", exc)
             return Reply.of(400, str(exc))
         # Legacy events carry no id; a retry resends the same bytes, so their hash is the id.
+        dispatch = event is not None and bool(handlers)
+        if dispatch and self._full():
+            await self._room()  # backpressure: the answer waits
+            if self._closed:  # not recorded as seen: the server's retry will be handled
+                return Reply.of(503, "the receiver is closed")
         key = event_id or "sha256:" + hashlib.sha256(body).hexdigest()
         try:
             memory = self._memory
-            fresh = memory.add_now(key) if memory is not None else await self.seen.add(key)
+            fresh = memory.add_now(key) if memory is not None else await self._add(key, dispatch)
         except Exception:
             logger.exception("the seen store failed on event %s; answering 503", key)
             return Reply.of(503, "could not record the event")
         if not fresh:
             logger.debug("webhook %s (%s) is a repeat; not dispatched", key, kind)
-            return _DUPLICATE
-        if event is not None and handlers:
-            tasks = self._tasks
-            while len(tasks) >= self.max_concurrency:  # backpressure: the answer waits
-                self._freed.clear()
-                await self._freed.wait()
-            task = asyncio.create_task(self._run(event, handlers))
-            tasks.add(task)
-            task.add_done_callback(self._ended)
-        return _OK
+            return DUPLICATE
+        if event is not None and dispatch:
+            if self._stopped:
+                logger.warning("webhook %s (%s) arrived as the receiver stopped", key, kind)
+                return Reply.of(503, "the receiver is closed")
+            self._queue.append((event, handlers))
+            if not self._awake:
+                self._wake()
+        return OK
 
-    def _ended(self, task: asyncio.Task[None]) -> None:
-        self._tasks.discard(task)
-        self._freed.set()
+    def _full(self) -> bool:
+        return len(self._queue) + self._running + self._reserved >= self.max_concurrency
+
+    async def _room(self) -> None:
+        while self._full():
+            self._changed.clear()
+            await self._changed.wait()
+
+    async def _add(self, key: str, reserve: bool) -> bool:
+        """``seen.add(key)``, holding a place for the event meanwhile if it is to be handled."""
+        if not reserve:
+            return await self.seen.add(key)
+        self._reserved += 1
+        try:
+            return await self.seen.add(key)
+        finally:
+            self._reserved -= 1
+            self._changed.set()
+
+    def _wake(self) -> None:
+        """Get one more worker taking events: an idle one, else a new one if there is room."""
+        if self._idle:
+            self._idle.popleft().set_result(None)
+        elif len(self._workers) < self.max_concurrency:
+            worker = asyncio.get_running_loop().create_task(self._work())
+            self._workers.add(worker)
+            worker.add_done_callback(self._workers.discard)
+        else:
+            return  # every worker is in a handler; the first one back takes the queue
+        self._awake += 1
+
+    async def _work(self) -> None:
+        """One worker: take events until the queue is empty, then wait to be woken."""
+        queue = self._queue
+        this = asyncio.current_task()
+        assert this is not None
+        while True:
+            while queue:
+                event, handlers = queue.popleft()
+                self._running += 1
+                try:
+                    run = self._run(event, handlers)
+                    try:
+                        step = run.send(None)  # most handlers finish here, without waiting
+                    except StopIteration:
+                        continue
+                    # The handler waits: stay with it, and let another worker take the queue.
+                    self._awake -= 1
+                    if queue:
+                        self._wake()
+                    try:
+                        await _rest(run, step)
+                    finally:
+                        self._awake += 1
+                except asyncio.CancelledError:
+                    if this.cancelling():  # aclose() is stopping this worker
+                        self._awake -= 1
+                        raise
+                    # else a handler raised CancelledError itself: it is over, like a task
+                finally:
+                    self._running -= 1
+                    self._changed.set()
+            self._awake -= 1
+            if self._closed:
+                return
+            woken = asyncio.get_running_loop().create_future()
+            self._idle.append(woken)
+            try:
+                await woken  # the waker counted this worker awake again
+            except asyncio.CancelledError:
+                if woken.done():  # woken, then cancelled before it ran
+                    self._awake -= 1
+                else:
+                    self._idle.remove(woken)
+                raise
 
     async def _run(self, event: Event, handlers: tuple[Handler, ...]) -> None:
         for handler in handlers:
@@ -230,18 +303,19 @@ class Receiver:
 
     @property
     def pending(self) -> int:
-        """How many events are being handled right now."""
-        return len(self._tasks)
+        """How many events are waiting for a worker or being handled right now."""
+        return len(self._queue) + self._running
 
     async def join(self) -> None:
-        """Wait until every handler started so far has finished (the receiver stays open).
+        """Wait until every event accepted so far has been handled (the receiver stays open).
 
         Example::
 
             await receiver.join()   # in a test, after the sandbox delivered its events
         """
-        while self._tasks:
-            await asyncio.wait(set(self._tasks))
+        while self.pending or self._reserved:
+            self._changed.clear()
+            await self._changed.wait()
 
     # -- framework adapters -----------------------------------------------------------------
 
@@ -256,23 +330,42 @@ class Receiver:
     # -- lifecycle --------------------------------------------------------------------------
 
     async def aclose(self, grace: float | None = None) -> None:
-        """Stop accepting (later requests get 503) and wait for running handlers.
+        """Stop accepting (later requests get 503) and wait for the accepted events' handlers.
 
-        After ``grace`` seconds the handlers still running are cancelled. Safe to call twice.
+        After ``grace`` seconds the handlers still running are cancelled (and events no worker
+        has taken yet are dropped, with a warning). Safe to call twice.
 
         Example::
 
             await receiver.aclose(grace=10)
         """
         self._closed = True
-        tasks = set(self._tasks)
-        if not tasks:
-            return
-        _, late = await asyncio.wait(tasks, timeout=grace)
-        for task in late:
-            task.cancel()
-        if late:
-            await asyncio.wait(late)
+        try:
+            if grace is None:
+                await self.join()
+            else:
+                async with asyncio.timeout(grace):
+                    await self.join()
+        except TimeoutError:
+            pass
+        finally:
+            await self._stop()
+
+    async def _stop(self) -> None:
+        """Cancel the workers (and the handlers still running in them); drop what is queued."""
+        self._stopped = True
+        if self._queue:
+            logger.warning(
+                "closing the webhook receiver: %d accepted events were not handled",
+                len(self._queue),
+            )
+            self._queue.clear()
+            self._changed.set()
+        workers = set(self._workers)
+        for worker in workers:
+            worker.cancel()
+        if workers:
+            await asyncio.wait(workers)
 
     async def __aenter__(self) -> Receiver:
         return self
@@ -284,3 +377,25 @@ class Receiver:
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()
+
+
+@types.coroutine
+def _rest(run: Coroutine[Any, Any, None], step: Any) -> Generator[Any, Any, None]:
+    """Carry on a coroutine that a worker stepped itself: ``step`` is what it first yielded
+    (the future it waits on). What the task sends or throws in is passed on."""
+    while True:
+        try:
+            value = yield step
+        except GeneratorExit:
+            run.close()
+            raise
+        except BaseException as exc:  # thrown in by the task (a cancel): passed on
+            try:
+                step = run.throw(exc)
+            except StopIteration:
+                return
+        else:
+            try:
+                step = run.send(value)
+            except StopIteration:
+                return
