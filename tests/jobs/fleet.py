@@ -44,13 +44,13 @@ class SandboxProcess:
         self.url = line.decode().split()[1]
         return self
 
-    async def stats(self) -> dict[str, int]:
+    async def stats(self) -> dict[str, float]:
         proc = self._proc
         assert proc is not None and proc.stdin is not None and proc.stdout is not None
         async with self._lock:
             proc.stdin.write(b"stats\n")
             await proc.stdin.drain()
-            answer: dict[str, int] = json.loads(await proc.stdout.readline())
+            answer: dict[str, float] = json.loads(await proc.stdout.readline())
             return answer
 
     async def __aexit__(self, *exc: object) -> None:

@@ -2,7 +2,8 @@
 
 ``python sandbox_server.py [--rate-limit CALLS --window SECONDS] [--latency SECONDS]`` prints
 ``URL <base url>``, then answers each ``stats`` line on stdin with one JSON line: sends
-performed, duplicate sends, send requests seen and the 429s among them. EOF stops it.
+performed, duplicate sends, send requests seen and the 429s among them, and the Unix times of
+the first and last send. EOF stops it.
 """
 
 from __future__ import annotations
@@ -18,14 +19,18 @@ TOKEN = "wm_fleet"
 SEND_ROUTE = "POST /messages/text"
 
 
-def stats(sandbox: Sandbox) -> dict[str, int]:
-    sends = len(sandbox.sends)
+def stats(sandbox: Sandbox) -> dict[str, float]:
+    records = sandbox.sends
+    sends = len(records)
     seen = sandbox.hits[SEND_ROUTE]
     return {
         "sends": sends,
         "duplicates": len(sandbox.ledger.duplicate_sends()),
         "requests": seen,
         "rejected": seen - sends,  # nothing else fails here: every refusal is a 429
+        # Unix times of the first and last send performed (0 when none).
+        "first_send_at": records[0].at.timestamp() if records else 0.0,
+        "last_send_at": records[-1].at.timestamp() if records else 0.0,
     }
 
 

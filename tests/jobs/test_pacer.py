@@ -1,11 +1,14 @@
-"""SharedPacer: one row per (base URL, token hash), slots on the database clock, a shared
-cooldown after a 429. Deadlines stand in for sleeping: a refused reservation says how far
-the next slot is, without waiting for it."""
+"""SharedPacer: one row per (base URL, token hash) following the server's fixed windows on the
+database clock, a shared cooldown after a 429, slots given back. Deadlines stand in for
+sleeping: a refused reservation says how far the next slot is, without waiting for it."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
+from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 
@@ -23,30 +26,122 @@ async def migrated(dsn: str) -> None:
         await queue.migrate()
 
 
+@contextlib.asynccontextmanager
+async def pacers(dsn: str, count: int, **options: Any) -> AsyncIterator[list[jobs.SharedPacer]]:
+    """``count`` processes' pacers on one token (the tables migrated first)."""
+    await migrated(dsn)
+    made = [jobs.SharedPacer(dsn, TOKEN, base_url=URL, **options) for _ in range(count)]
+    try:
+        yield made
+    finally:
+        for pacer in made:
+            await pacer.aclose()
+
+
 def now() -> float:
     return asyncio.get_running_loop().time()
 
 
-async def test_two_pacers_on_one_token_share_one_pace(pg_dsn: str) -> None:
-    await migrated(pg_dsn)
-    first = jobs.SharedPacer(pg_dsn, TOKEN, base_url=URL, limit=(10, 2.0), headroom=1.0)
-    second = jobs.SharedPacer(pg_dsn, TOKEN, base_url=URL, limit=(10, 2.0), headroom=1.0)
-    try:
+async def row(dsn: str) -> dict[str, object]:
+    pool = await open_pool(dsn)
+    async with pool.connection() as conn:
+        cur = await conn.execute(
+            "SELECT win_epoch, win_used, win_confirmed, "
+            "extract(epoch FROM win_end - clock_timestamp())::float8 FROM wacr_pacing"
+        )
+        found = await cur.fetchone()
+    await pool.close()
+    assert found is not None
+    return dict(zip(("epoch", "used", "confirmed", "ends_in"), found, strict=True))
+
+
+def answer(limit: int, remaining: int, window: float = 4.0) -> dict[str, str]:
+    return {
+        "X-RateLimit-Limit": str(limit),
+        "X-RateLimit-Remaining": str(remaining),
+        "X-RateLimit-Window": f"{window:g}",
+    }
+
+
+async def test_two_pacers_on_one_token_share_one_window(pg_dsn: str) -> None:
+    async with pacers(pg_dsn, 2, limit=(3, 2.0)) as (first, second):
+        # The window's calls go at once, whichever process takes them...
         await first.acquire(first.lane(), deadline=now())
-        # The other process's next slot is one interval (2 s / 10) away: refused at once.
+        await first.acquire(first.lane(), deadline=now())
+        await second.acquire(second.lane(), deadline=now())
+        # ...then everyone waits for the window's end (2 s, plus a margin while no answer
+        # has said when the server's window opened): refused at once.
         with pytest.raises(wacr.RateLimitError) as caught:
-            await second.acquire(second.lane(), deadline=now())
+            await second.acquire(second.lane(), deadline=now() + 1.0)
         assert caught.value.retry_after is not None
-        assert 0.1 < caught.value.retry_after <= 0.2
+        assert 1.8 < caught.value.retry_after <= 2.2
         assert caught.value.status is None
         assert getattr(caught.value, "shared", None) is True
-        # Another token (or another server) has a pace of its own.
-        other = jobs.SharedPacer(pg_dsn, "wm_other", base_url=URL, limit=(10, 2.0))
+        # Another token (or another server) has a window of its own.
+        other = jobs.SharedPacer(pg_dsn, "wm_other", base_url=URL, limit=(3, 2.0))
         await other.acquire(other.lane(), deadline=now())
         await other.aclose()
+
+
+async def test_the_answer_that_opened_the_window_fixes_its_end(pg_dsn: str) -> None:
+    async with pacers(pg_dsn, 2, limit=(2, 4.0)) as (sender, other):
+        permit = await sender.acquire(sender.lane())
+        assert (await row(pg_dsn))["confirmed"] is False
+        # Remaining = limit - 1: this request opened the server's window, which therefore
+        # ends within 4 s from now; no margin is added after a confirmed window.
+        await sender.record(permit, status=200, headers=answer(2, 1))
+        state = await row(pg_dsn)
+        assert state["confirmed"] is True and state["used"] == 1
+        await other.acquire(other.lane(), deadline=now())
+        with pytest.raises(wacr.RateLimitError) as caught:
+            await other.acquire(other.lane(), deadline=now() + 1.0)
+        assert caught.value.retry_after is not None and 3.5 < caught.value.retry_after <= 4.0
+
+
+async def test_a_success_with_nothing_left_closes_the_window_for_everyone(pg_dsn: str) -> None:
+    async with pacers(pg_dsn, 2, limit=(10, 4.0)) as (sender, other):
+        permit = await sender.acquire(sender.lane())
+        # Someone outside the pacer spent the token: the server says 0 left.
+        await sender.record(permit, status=200, headers=answer(10, 0))
+        with pytest.raises(wacr.RateLimitError):
+            await other.acquire(other.lane(), deadline=now() + 1.0)
+        assert (await row(pg_dsn))["used"] == 10
+
+
+async def test_a_slot_whose_request_never_left_goes_back(pg_dsn: str) -> None:
+    async with pacers(pg_dsn, 2, limit=(2, 30.0)) as (pacer, other):
+        await pacer.acquire(pacer.lane())
+        unsent = await pacer.acquire(pacer.lane())
+        with pytest.raises(wacr.RateLimitError):
+            await other.acquire(other.lane(), deadline=now())
+        pacer.release(unsent)  # cancelled before it left
+        pacer.release(unsent)  # a second return is ignored
+        await pacer.aclose()  # waits for the slot to be handed back
+        assert (await row(pg_dsn))["used"] == 1
+        await other.acquire(other.lane(), deadline=now())
+        with pytest.raises(wacr.RateLimitError):
+            await other.acquire(other.lane(), deadline=now())
+
+
+async def test_a_slot_of_a_window_that_ended_is_not_given_back(pg_dsn: str) -> None:
+    await migrated(pg_dsn)
+    pacer = jobs.SharedPacer(pg_dsn, TOKEN, base_url=URL, limit=(2, 30.0))
+    try:
+        old = await pacer.acquire(pacer.lane())
+        pool = await open_pool(pg_dsn)
+        async with pool.connection() as conn:  # the window ends (instead of waiting 30 s)
+            await conn.execute(
+                "UPDATE wacr_pacing SET win_end = clock_timestamp() - interval '1 second', "
+                "win_confirmed = true"
+            )
+        await pool.close()
+        await pacer.acquire(pacer.lane())  # opens the next window
+        pacer.release(old)
+        await pacer.aclose()
+        state = await row(pg_dsn)
+        assert state["epoch"] == 2 and state["used"] == 1
     finally:
-        await first.aclose()
-        await second.aclose()
+        await pacer.aclose()
 
 
 async def test_the_token_is_never_stored_only_its_hash(pg_dsn: str) -> None:
@@ -79,7 +174,10 @@ async def test_a_429_that_spends_the_window_holds_every_process(pg_dsn: str) -> 
         assert hit_by.state.cooling_down_until is not None
         # A 429 with budget left is a narrower limit (one phone's OTP): nobody else waits.
         narrow = {"X-RateLimit-Limit": "60", "X-RateLimit-Remaining": "12", "Retry-After": "30"}
-        hit = await hit_by.record(permit, status=429, headers=narrow)
+        narrow_pacer = jobs.SharedPacer(pg_dsn, "wm_narrow", base_url=URL)
+        permit = await narrow_pacer.acquire(narrow_pacer.lane())
+        hit = await narrow_pacer.record(permit, status=429, headers=narrow)
+        await narrow_pacer.aclose()
         assert hit is not None and not hit.shared and hit.wait == 30.0
     finally:
         await hit_by.aclose()
@@ -88,22 +186,22 @@ async def test_a_429_that_spends_the_window_holds_every_process(pg_dsn: str) -> 
 
 async def test_the_limit_one_process_learns_paces_the_others(pg_dsn: str) -> None:
     await migrated(pg_dsn)
-    learner = jobs.SharedPacer(pg_dsn, TOKEN, base_url=URL, headroom=1.0)
-    follower = jobs.SharedPacer(pg_dsn, TOKEN, base_url=URL, headroom=1.0)
+    learner = jobs.SharedPacer(pg_dsn, TOKEN, base_url=URL)
+    follower = jobs.SharedPacer(pg_dsn, TOKEN, base_url=URL)
     try:
         permit = await learner.acquire(learner.lane())
-        headers = {
-            "X-RateLimit-Limit": "4",
-            "X-RateLimit-Remaining": "3",
-            "X-RateLimit-Window": "8",
-        }
-        assert await learner.record(permit, status=200, headers=headers) is None
+        # Until the limit is known, one probe at a time.
+        with pytest.raises(wacr.RateLimitError):
+            await follower.acquire(follower.lane(), deadline=now())
+        assert await learner.record(permit, status=200, headers=answer(4, 3, 8.0)) is None
         assert learner.state.limit == 4 and learner.state.window == 8.0
-        # The probe slot (0.25 s) is spent; after it, slots are 8 s / 4 = 2 s apart.
-        await follower.acquire(follower.lane(), deadline=now() + 0.5)
+        # The probe opened a window of 4 calls per 8 s: the 3 left go at once, then the next
+        # waits for the window's end.
+        for _ in range(3):
+            await follower.acquire(follower.lane(), deadline=now())
         with pytest.raises(wacr.RateLimitError) as caught:
             await follower.acquire(follower.lane(), deadline=now() + 0.5)
-        assert caught.value.retry_after is not None and 1.5 < caught.value.retry_after <= 2.0
+        assert caught.value.retry_after is not None and 7.5 < caught.value.retry_after <= 8.0
     finally:
         await learner.aclose()
         await follower.aclose()

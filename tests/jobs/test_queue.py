@@ -27,6 +27,24 @@ async def test_migrate_is_idempotent_and_safe_in_parallel(pg_dsn: str) -> None:
     assert await once() is False
 
 
+async def test_migrate_upgrades_the_tables_of_an_earlier_release(pg_dsn: str) -> None:
+    async with jobs.JobQueue(pg_dsn) as queue:
+        await queue.migrate()
+        async with queue.pool.connection() as conn:  # the tables as release 1 made them
+            await conn.execute(
+                "ALTER TABLE wacr_pacing DROP COLUMN win_epoch, DROP COLUMN win_end, "
+                "DROP COLUMN win_used, DROP COLUMN win_confirmed"
+            )
+            await conn.execute("UPDATE wacr_schema SET version = 1")
+        assert await queue.migrate() is True
+        assert await queue.migrate() is False
+        async with queue.pool.connection() as conn:
+            cur = await conn.execute("SELECT version FROM wacr_schema")
+            assert await cur.fetchall() == [(2,)]
+            cur = await conn.execute("SELECT win_epoch, win_used FROM wacr_pacing")
+            assert await cur.fetchall() == []
+
+
 async def test_submit_stores_specs_in_chunks_and_reports_from_the_journal(pg_dsn: str) -> None:
     async with jobs.JobQueue(pg_dsn) as queue:
         await queue.migrate()

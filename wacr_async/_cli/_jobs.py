@@ -89,8 +89,11 @@ async def _worker(
         token = _config.resolve_token(None)
     except _config.MissingTokenError:
         raise CliError(f"no API token: set {_config.TOKEN_ENV} for the worker") from None
+    async with jobs.JobQueue(dsn) as queue:
+        await queue.migrate()  # a worker of a newer release may need newer tables
     pacer = jobs.SharedPacer(dsn, token)
     try:
+        await pacer.open()  # connected before the first chunk: its first send waits for nothing
         async with Client(token=token, rate_limiter=pacer) as client:
             worker = jobs.Worker(
                 dsn,

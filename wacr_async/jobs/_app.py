@@ -8,23 +8,26 @@ requeues the chunks of a dead worker on purpose.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import procrastinate
 from procrastinate.job_context import JobContext
 
-if TYPE_CHECKING:
-    from ._worker import Worker
-
-__all__ = ["QUEUE", "TASK_NAME", "WORKER_KEY", "make_app"]
+__all__ = ["QUEUE", "TASK_NAME", "WORKER_KEY", "ChunkRunner", "make_app"]
 
 QUEUE = "wacr_send"
 TASK_NAME = "wacr_async.jobs.send_chunk"
 WORKER_KEY = "wacr_worker"
 
 
+class ChunkRunner(Protocol):
+    """What the task needs of the worker that runs it (``Worker`` in ``_worker``)."""
+
+    async def run_chunk(self, job: int, chunk: int) -> None: ...
+
+
 async def _send_chunk(context: JobContext, job: int, chunk: int) -> None:
-    worker: Worker = context.additional_context[WORKER_KEY]
+    worker: ChunkRunner = context.additional_context[WORKER_KEY]
     await worker.run_chunk(job, chunk)
 
 

@@ -2,7 +2,8 @@
 
 procrastinate's ``apply_schema`` fails when run twice, and two machines may start at once: the
 whole migration runs under one advisory lock, applies procrastinate's schema only when its main
-table is missing, then creates ours with ``IF NOT EXISTS``.
+table is missing, then creates ours with ``IF NOT EXISTS`` and applies our upgrades past the
+version recorded in ``wacr_schema``, each in its own transaction.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from ._db import Pool
 
 __all__ = ["NOTIFY_CHANNEL", "SCHEMA_VERSION", "migrate"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 # Any constant works; it only has to be the same in every process that migrates.
 _MIGRATE_LOCK = 0x77616372_6A6F6273  # "wacrjobs"
 NOTIFY_CHANNEL = "wacr_jobs"
@@ -82,6 +83,22 @@ CREATE TABLE IF NOT EXISTS wacr_pacing (
 );
 """
 
+# (version, statements): applied in order to a schema older than ``version``.
+_UPGRADES: tuple[tuple[int, str], ...] = (
+    (
+        2,
+        # The pacer follows the server's fixed windows: which one it fills, until when, how
+        # many of its slots are taken, and whether an answer confirmed when it opened.
+        """
+        ALTER TABLE wacr_pacing
+            ADD COLUMN IF NOT EXISTS win_epoch bigint NOT NULL DEFAULT 0,
+            ADD COLUMN IF NOT EXISTS win_end timestamptz,
+            ADD COLUMN IF NOT EXISTS win_used integer NOT NULL DEFAULT 0,
+            ADD COLUMN IF NOT EXISTS win_confirmed boolean NOT NULL DEFAULT false
+        """,
+    ),
+)
+
 
 async def migrate(pool: Pool) -> bool:
     """Create procrastinate's schema and ours where missing; returns whether anything was new.
@@ -108,10 +125,17 @@ async def migrate(pool: Pool) -> bool:
             if row is not None and row[0]:
                 async with conn.transaction():
                     await conn.execute(_TABLES)
-                    await conn.execute(
-                        "INSERT INTO wacr_schema (version) VALUES (%s)", (SCHEMA_VERSION,)
-                    )
+                    await conn.execute("INSERT INTO wacr_schema (version) VALUES (1)")
                 changed = True
+            cur = await conn.execute("SELECT max(version) FROM wacr_schema")
+            row = await cur.fetchone()
+            version = int(row[0]) if row is not None and row[0] is not None else 1
+            for target, statements in _UPGRADES:
+                if target > version:
+                    async with conn.transaction():
+                        await conn.execute(statements)
+                        await conn.execute("UPDATE wacr_schema SET version = %s", (target,))
+                    changed = True
             return changed
         finally:
             await conn.execute("SELECT pg_advisory_unlock(%s)", (_MIGRATE_LOCK,))
