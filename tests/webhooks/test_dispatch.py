@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import copy
 import logging
 from typing import Any
@@ -191,3 +192,31 @@ async def test_aclose_without_grace_drains_the_queue_then_stops_the_workers() ->
     assert len(handled) == 5 and receiver.pending == 0
     coroutines = [t.get_coro() for t in asyncio.all_tasks()]
     assert not [c for c in coroutines if getattr(c, "__qualname__", "") == "Receiver._work"]
+
+
+REQUEST_ID: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+
+
+async def test_each_handler_runs_in_the_context_of_its_request() -> None:
+    receiver = webhooks.Receiver(secret=SECRET)
+    seen: list[tuple[str, str]] = []
+
+    @receiver.on("*")
+    async def handler(event: webhooks.Event) -> None:
+        before = REQUEST_ID.get()
+        REQUEST_ID.set("changed by a handler")
+        await asyncio.sleep(0)
+        seen.append((before, REQUEST_ID.get()))
+
+    async def request(n: int) -> None:  # as a framework runs each request in its own task
+        REQUEST_ID.set(f"request {n}")
+        await receiver.receive(*numbered(n))
+
+    await asyncio.gather(request(1), request(2))
+    await receiver.join()
+    assert sorted(seen) == [
+        ("request 1", "changed by a handler"),
+        ("request 2", "changed by a handler"),
+    ]
+    assert REQUEST_ID.get() == "-"
+    await receiver.aclose()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import attrs
@@ -55,7 +55,12 @@ _structure_changes = converter.get_structure_hook(Changes)
 
 
 def _when(value: Any) -> datetime | None:
-    return None if value is None else _structure_datetime(value, datetime)
+    if value is None:
+        return None
+    if value.__class__ is int:  # Meta's Unix seconds, as the converter reads them
+        return datetime.fromtimestamp(value, UTC)
+    when: datetime = _structure_datetime(value, datetime)
+    return when
 
 
 def _typed_part(name: str, cls: type) -> Callable[[Fields], None]:

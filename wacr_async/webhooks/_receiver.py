@@ -10,12 +10,14 @@ Accepted events wait in a queue for the receiver's worker tasks, which start on 
 their handlers finish without waiting; when a handler waits (on I/O, a lock, a sleep), the
 worker stays with it and another worker takes the rest of the queue. So a burst of quick
 handlers costs no task per event, and handlers run inside a task as asyncio expects
-(``asyncio.timeout``, ``current_task()``).
+(``asyncio.timeout``, ``current_task()``), each in a copy of the context ``receive`` was called
+in, as a task of its own would be.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import fnmatch
 import hashlib
 import inspect
@@ -48,7 +50,7 @@ DEFAULT_MAX_BODY_SIZE = 1024 * 1024
 
 Handler = Callable[[Any], Awaitable[object]]
 H = TypeVar("H", bound=Handler)
-Job = tuple[Event, tuple[Handler, ...]]
+Job = tuple[Event, tuple[Handler, ...], contextvars.Context]
 
 
 class Receiver:
@@ -205,7 +207,7 @@ class Receiver:
             if self._stopped:
                 logger.warning("webhook %s (%s) arrived as the receiver stopped", key, kind)
                 return Reply.of(503, "the receiver is closed")
-            self._queue.append((event, handlers))
+            self._queue.append((event, handlers, contextvars.copy_context()))
             if not self._awake:
                 self._wake()
         return OK
@@ -248,12 +250,13 @@ class Receiver:
         assert this is not None
         while True:
             while queue:
-                event, handlers = queue.popleft()
+                event, handlers, context = queue.popleft()
                 self._running += 1
                 try:
                     run = self._run(event, handlers)
                     try:
-                        step = run.send(None)  # most handlers finish here, without waiting
+                        # Most handlers finish in this first step, without waiting.
+                        step = context.run(run.send, None)
                     except StopIteration:
                         continue
                     # The handler waits: stay with it, and let another worker take the queue.
@@ -261,7 +264,7 @@ class Receiver:
                     if queue:
                         self._wake()
                     try:
-                        await _rest(run, step)
+                        await _rest(run, step, context)
                     finally:
                         self._awake += 1
                 except asyncio.CancelledError:
@@ -380,22 +383,25 @@ class Receiver:
 
 
 @types.coroutine
-def _rest(run: Coroutine[Any, Any, None], step: Any) -> Generator[Any, Any, None]:
+def _rest(
+    run: Coroutine[Any, Any, None], step: Any, context: contextvars.Context
+) -> Generator[Any, Any, None]:
     """Carry on a coroutine that a worker stepped itself: ``step`` is what it first yielded
-    (the future it waits on). What the task sends or throws in is passed on."""
+    (the future it waits on). What the task sends or throws in is passed on, each step in the
+    event's own ``context``."""
     while True:
         try:
             value = yield step
         except GeneratorExit:
-            run.close()
+            context.run(run.close)
             raise
         except BaseException as exc:  # thrown in by the task (a cancel): passed on
             try:
-                step = run.throw(exc)
+                step = context.run(run.throw, exc)
             except StopIteration:
                 return
         else:
             try:
-                step = run.send(value)
+                step = context.run(run.send, value)
             except StopIteration:
                 return
