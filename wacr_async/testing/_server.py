@@ -89,7 +89,7 @@ class Sandbox:
     ) -> None:
         self.clock = clock or Clock()
         self.ledger = Ledger()
-        self.state = State(self.clock, self.ledger, plan)
+        self.state = State(self.clock, self.ledger, plan, events=Webhooks)
         self.state.whatsapp_configured = whatsapp_configured
         self.state.show_wrapped = show_wrapped
         self.state.documented_queries = documented_queries
@@ -465,7 +465,9 @@ class Sandbox:
     @property
     def webhooks(self) -> Webhooks:
         """Webhook subscriptions and deliveries: ``sandbox.webhooks.subscribe(url, secret=…)``."""
-        return self.state.webhooks
+        webhooks = self.state.webhooks
+        assert isinstance(webhooks, Webhooks)  # what __init__ gave the state
+        return webhooks
 
     def set_message_status(self, message_id: int, status: str) -> Row:
         """Change a stored message's status (e.g. ``"delivered"``, ``"read"``, ``"failed"``).

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import secrets
 import time as _time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from ._accounting import Ledger
 from ._clock import Clock, iso
@@ -18,10 +19,7 @@ from ._envelope import ApiError
 from ._ratelimit import FixedWindow
 from ._table import Row, Table, UniqueIndex
 
-if TYPE_CHECKING:
-    from ._webhooks import Webhooks
-
-__all__ = ["CONTACT_FIELDS", "FEATURES", "Otp", "Plan", "State", "new_wamid"]
+__all__ = ["CONTACT_FIELDS", "FEATURES", "EventSink", "Otp", "Plan", "State", "new_wamid"]
 
 FEATURES = (
     "whatsapp_templates",
@@ -96,10 +94,43 @@ class Otp:
     verified_at: float | None = None
 
 
-class State:
-    """Everything the sandbox stores for its single tenant."""
+class EventSink(Protocol):
+    """What the state and its routes tell the webhook sender (``testing._webhooks``)."""
 
-    def __init__(self, clock: Clock, ledger: Ledger, plan: Plan | None = None) -> None:
+    def resource(self, noun: str, action: str, row: Row, *, previous: Row | None = None) -> None:
+        """A contact, source or status was created, updated or deleted."""
+
+    def message_received(self, row: Row, *, digits: str, name: str) -> None:
+        """An inbound WhatsApp message arrived."""
+
+    def message_sent(self, row: Row, *, digits: str) -> None:
+        """A message went out (receipts follow on the sandbox clock)."""
+
+    def status_changed(self, row: Row, status: str, *, digits: str | None = None) -> None:
+        """A sent message's WhatsApp status changed."""
+
+    def tick(self) -> None:
+        """Send the receipts now due."""
+
+    async def aclose(self) -> None:
+        """Stop delivering; wait for deliveries under way."""
+
+
+class State:
+    """Everything the sandbox stores for its single tenant.
+
+    ``events`` builds what the state tells of its changes (the sandbox passes its webhook
+    sender), so that the state knows only the small :class:`EventSink` protocol.
+    """
+
+    def __init__(
+        self,
+        clock: Clock,
+        ledger: Ledger,
+        plan: Plan | None = None,
+        *,
+        events: Callable[[State], EventSink],
+    ) -> None:
         self.clock = clock
         self.ledger = ledger
         self.plan = plan or Plan()
@@ -151,9 +182,7 @@ class State:
         self.remote_templates: list[Row] = []  # what POST /templates/sync pulls in
         self.template_seq = 0
         self.seed_seq = 0  # phone/email counter of seeded contacts
-        from ._webhooks import Webhooks  # here, not at the top: it imports this module
-
-        self.webhooks: Webhooks = Webhooks(self)  # events for subscribed URLs (REFERENCE §13)
+        self.webhooks = events(self)  # events for subscribed URLs (REFERENCE §13)
 
     def shown(self, resource: Any) -> Any:
         """What a show endpoint puts under ``data``: the resource, nested once or flat."""
