@@ -135,6 +135,33 @@ async def test_one_chunk_run_by_two_workers_at_once_sends_each_item_once(pg_dsn:
     assert report.counts["sent"] == 80
 
 
+async def test_recover_reruns_a_failed_chunk_and_the_journal_keeps_claims(pg_dsn: str) -> None:
+    async with Sandbox() as sandbox, jobs.JobQueue(pg_dsn) as queue:
+        await queue.migrate()
+        job = await queue.submit(texts(30, "fail"), name="fails", chunk_size=30)
+        async with queue.pool.connection() as conn:  # the journal refuses items 10 and on
+            await conn.execute("ALTER TABLE wacr_journal ADD CONSTRAINT stop_at CHECK (idx < 10)")
+        await run_workers(pg_dsn, sandbox)
+        first = len(sandbox.sends)
+        assert 0 < first <= 10
+        async with queue.pool.connection() as conn:
+            await conn.execute("ALTER TABLE wacr_journal DROP CONSTRAINT stop_at")
+            # An item claimed whose answer was never written (the run died around it).
+            await conn.execute("UPDATE wacr_journal SET status = 'in_flight' WHERE idx = 0")
+        assert await queue.recover(job, stalled_after=60) == 0  # no worker died
+        assert await queue.recover(job, stalled_after=60, failed=True) == 1
+        await run_workers(pg_dsn, sandbox)
+        report = await queue.wait(job)
+        unknown = [item.index async for item in queue.outcomes(job) if item.status == "unknown"]
+    assert sandbox.ledger.duplicate_sends() == []
+    assert len(sandbox.sends) == 30  # the first run's sends were not made again
+    # Unknown: item 0, and the first run's items whose answers were lost with the failed
+    # transaction (sent once, but the journal cannot say so); the rest sent by the second run.
+    assert 0 in unknown and max(unknown) < first
+    assert report.counts["sent"] + report.counts["unknown"] == 30, report.counts
+    assert report.done and report.state == "finished"
+
+
 async def test_cancel_mid_job_reaches_the_worker_at_once(pg_dsn: str) -> None:
     async with Sandbox(latency=0.3) as sandbox, jobs.JobQueue(pg_dsn) as queue:
         await queue.migrate()

@@ -297,15 +297,22 @@ async def _stop(dsn: str, job: int, cancel: bool) -> int:
     show_default=True,
     help="Seconds without a heartbeat after which a worker counts as dead.",
 )
-def recover_command(dsn: str, job: int, stalled_after: float) -> None:
-    """Requeue the chunks of dead workers (what they had on the wire becomes unknown)."""
-    run(_recover, dsn, job, stalled_after)
+@click.option(
+    "--failed",
+    is_flag=True,
+    help="Also re-run the chunks whose run ended in an error (the journal keeps what was "
+    "claimed from being sent again).",
+)
+def recover_command(dsn: str, job: int, stalled_after: float, failed: bool) -> None:
+    """Requeue the chunks of dead workers (what they had on the wire becomes unknown) and,
+    with --failed, the chunks whose run failed."""
+    run(_recover, dsn, job, stalled_after, failed)
 
 
-async def _recover(dsn: str, job: int, stalled_after: float) -> int:
+async def _recover(dsn: str, job: int, stalled_after: float, failed: bool) -> int:
     jobs = _jobs()
     async with jobs.JobQueue(dsn) as queue:
         await _report_of(queue, job)
-        count = await queue.recover(job, stalled_after=stalled_after)
+        count = await queue.recover(job, stalled_after=stalled_after, failed=failed)
     click.echo(f"job {job}: {count} chunks requeued")
     return 0

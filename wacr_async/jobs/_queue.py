@@ -39,6 +39,10 @@ UPDATE wacr_journal SET status = 'unknown', prior = NULL, updated_at = clock_tim
 WHERE namespace = %s AND status = 'in_flight' AND idx >= %s AND idx < %s
 """
 
+# Why a claimed item without an outcome became unknown: (error type, message).
+_WORKER_LOST = ("WorkerLost", "the worker sending this item stopped answering")
+_RUN_FAILED = ("ChunkFailed", "the chunk's run failed before this item's answer was recorded")
+
 _OUTCOMES_SQL = """
 SELECT s.idx, s.key, s.spec->>'phone', j.status, j.idx, j.result->>'message_id',
        j.error->>'message'
@@ -240,22 +244,34 @@ class JobQueue:
     async def _end(self, job: int, state: str, reason: str) -> None:
         await end_job(self.pool, job, state, reason)
 
-    async def recover(self, job: int, *, stalled_after: float = 60.0) -> int:
+    async def recover(self, job: int, *, stalled_after: float = 60.0, failed: bool = False) -> int:
         """Requeue the chunks of ``job`` whose worker stopped heart-beating ``stalled_after``
-        seconds ago (killed, or its machine lost). Items that worker had claimed become
-        ``unknown`` (they may have been sent); the rest are sent by the next worker.
-        Returns how many chunks were requeued.
+        seconds ago (killed, or its machine lost) and, with ``failed=True``, those whose run
+        ended in an error (a lost database, a bug). Returns how many chunks were requeued.
+
+        The journal decides what is sent again: an item it holds as claimed without an
+        outcome becomes ``unknown`` (it may have been sent) and is never sent again; items
+        sent are skipped; items never claimed (or refused for certain) are sent by the next
+        worker.
 
         Example::
 
             await queue.recover(job, stalled_after=60)
+            await queue.recover(job, failed=True)   # after fixing what made chunks fail
         """
         app = await self._procrastinate()
-        stalled = await app.job_manager.get_stalled_jobs(
-            task_name=TASK_NAME, seconds_since_heartbeat=stalled_after
-        )
+        manager = app.job_manager
+        found: list[tuple[procrastinate.jobs.Job, tuple[str, str]]] = [
+            (task, _WORKER_LOST)
+            for task in await manager.get_stalled_jobs(
+                task_name=TASK_NAME, seconds_since_heartbeat=stalled_after
+            )
+        ]
+        if failed:
+            done = await manager.list_jobs_async(task=TASK_NAME, status="failed")
+            found += [(task, _RUN_FAILED) for task in done]
         requeued = 0
-        for task in stalled:
+        for task, why in found:
             if task.id is None or task.task_kwargs.get("job") != job:
                 continue
             chunk = int(str(task.task_kwargs.get("chunk")))
@@ -267,15 +283,12 @@ class JobQueue:
                 )
                 bounds = await cur.fetchone()
                 if bounds is not None:
-                    error = {
-                        "type": "WorkerLost",
-                        "message": "the worker sending this item stopped answering",
-                    }
+                    error = {"type": why[0], "message": why[1]}
                     await conn.execute(
                         _UNKNOWN_SQL, (Jsonb(error), namespace_of(job), bounds[0], bounds[1])
                     )
             now = datetime.datetime.now(datetime.UTC)
-            await app.job_manager.retry_job_by_id_async(task.id, retry_at=now)
+            await manager.retry_job_by_id_async(task.id, retry_at=now)
             requeued += 1
         return requeued
 
