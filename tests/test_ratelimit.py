@@ -120,7 +120,11 @@ async def test_cancelled_waiters_leave_the_limiter_clean() -> None:
         await client.account.get()
         await client.account.get()  # the window is spent for 30 s
         waiting = [asyncio.ensure_future(client.account.get()) for _ in range(5)]
-        await asyncio.sleep(0.1)
+        for _ in range(100):  # until all five are queued at the limiter
+            if client._core.limiter.waiting == 5:
+                break
+            await asyncio.sleep(0)
+        assert client._core.limiter.waiting == 5
         assert not any(task.done() for task in waiting)
         for task in waiting:
             task.cancel()

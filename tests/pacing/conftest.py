@@ -1,8 +1,8 @@
-"""Virtual time for limiter tests, and a token's window as the sandbox counts it.
+"""Virtual time for limiter tests (``tests.virtual_time``), and a token's window as the
+sandbox counts it.
 
 ``run_virtual(main())`` runs a coroutine on an event loop whose clock jumps to the next
-timer when nothing is ready: a 60-second window passes instantly, and every run sees the
-same interleaving. A test that would wait forever fails with ``VirtualLoopStalled``.
+timer when nothing is ready: a 60-second window passes instantly.
 
 ``WindowServer`` answers "requests" with the sandbox's own per-token limiter
 (``wacr_async.testing._ratelimit.ApiRateLimiter``) running on that virtual clock, so pacing is
@@ -20,64 +20,28 @@ Example::
 from __future__ import annotations
 
 import asyncio
-import selectors
 from collections import Counter
-from collections.abc import Coroutine
-from typing import Any, TypeVar
+from typing import Any
 
+from tests.virtual_time import START, VirtualLoopStalled, VirtualTimeLoop, run_virtual, settle
 from wacr_async._pacing import Gate, Lane, Permit, RateLimitHit
 from wacr_async.testing._ratelimit import ApiRateLimiter
 
-T = TypeVar("T")
+__all__ = [
+    "START",
+    "VirtualLoopStalled",
+    "VirtualTimeLoop",
+    "WindowServer",
+    "counts",
+    "now",
+    "run_virtual",
+    "seeded",
+    "settle",
+    "wall_clock",
+]
 
-# Real seconds a stalled loop may wait for a callback from another thread before giving up.
-_STALL_LIMIT = 5.0
 # The Unix time at virtual loop time 0: the limiter and the "server" read one wall clock.
 WALL_AT_ZERO = 1_800_000_000.0
-START = 1000.0
-
-
-class VirtualLoopStalled(RuntimeError):
-    """Nothing was ready and no timer was set: the test would wait forever."""
-
-
-class _JumpingSelector(selectors.SelectSelector):
-    def __init__(self, loop: VirtualTimeLoop) -> None:
-        super().__init__()
-        self._loop = loop
-
-    def select(self, timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:
-        if timeout is None:
-            ready = super().select(_STALL_LIMIT)
-            if not ready:
-                raise VirtualLoopStalled("nothing scheduled: the test would wait forever")
-            return ready
-        if timeout > 0:
-            self._loop.now += timeout  # the next timer is due: go there at once
-        return super().select(0)
-
-
-class VirtualTimeLoop(asyncio.SelectorEventLoop):
-    """A selector loop whose ``time()`` only moves to due timers (it starts at ``START``)."""
-
-    def __init__(self) -> None:
-        self.now = START
-        super().__init__(_JumpingSelector(self))
-
-    def time(self) -> float:
-        return self.now
-
-
-def run_virtual(main: Coroutine[Any, Any, T]) -> T:
-    """Run ``main`` to completion on a fresh virtual-time loop."""
-    with asyncio.Runner(loop_factory=VirtualTimeLoop) as runner:
-        return runner.run(main)
-
-
-async def settle() -> None:
-    """Let every ready callback run without moving the clock."""
-    for _ in range(10):
-        await asyncio.sleep(0)
 
 
 def now() -> float:
