@@ -8,6 +8,7 @@ import pytest
 
 import wacr_async as wacr
 from wacr_async import jobs
+from wacr_async.jobs._schema import SCHEMA_VERSION, procrastinate_migrations
 from wacr_async.testing import Sandbox
 
 pytestmark = pytest.mark.filterwarnings("error")
@@ -35,14 +36,33 @@ async def test_migrate_upgrades_the_tables_of_an_earlier_release(pg_dsn: str) ->
                 "ALTER TABLE wacr_pacing DROP COLUMN win_epoch, DROP COLUMN win_end, "
                 "DROP COLUMN win_used, DROP COLUMN win_confirmed"
             )
+            await conn.execute("ALTER TABLE wacr_schema DROP COLUMN procrastinate_level")
             await conn.execute("UPDATE wacr_schema SET version = 1")
         assert await queue.migrate() is True
         assert await queue.migrate() is False
         async with queue.pool.connection() as conn:
-            cur = await conn.execute("SELECT version FROM wacr_schema")
-            assert await cur.fetchall() == [(2,)]
+            cur = await conn.execute("SELECT version, procrastinate_level FROM wacr_schema")
+            level = procrastinate_migrations()[-1].stem
+            assert await cur.fetchall() == [(SCHEMA_VERSION, level)]
             cur = await conn.execute("SELECT win_epoch, win_used FROM wacr_pacing")
             assert await cur.fetchall() == []
+
+
+async def test_migrate_names_procrastinate_upgrades_it_leaves_to_the_operator(
+    pg_dsn: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    files = procrastinate_migrations()
+    async with jobs.JobQueue(pg_dsn) as queue:
+        await queue.migrate()
+        assert "procrastinate" not in caplog.text
+        async with queue.pool.connection() as conn:  # tables of an older procrastinate
+            await conn.execute("UPDATE wacr_schema SET procrastinate_level = %s", (files[-3].stem,))
+        await queue.migrate()
+        assert f"apply {files[-2].name}, {files[-1].name} from" in caplog.text
+        caplog.clear()
+        await queue.migrate(procrastinate_upgraded=True)  # the operator applied them
+        await queue.migrate()
+        assert "procrastinate" not in caplog.text
 
 
 async def test_submit_stores_specs_in_chunks_and_reports_from_the_journal(pg_dsn: str) -> None:

@@ -117,15 +117,21 @@ class JobQueue:
             self._app = app
         return self._app
 
-    async def migrate(self) -> bool:
-        """Create the tables (procrastinate's and ours) where missing; idempotent, and safe
-        to run from several machines at once. Returns whether anything was created.
+    async def migrate(self, *, procrastinate_upgraded: bool = False) -> bool:
+        """Create the tables (procrastinate's and ours) where missing and upgrade ours;
+        idempotent, and safe to run from several machines at once. Returns whether anything
+        changed.
+
+        procrastinate's own upgrades are not applied here (their ``pre`` and ``post`` steps
+        must be timed against the workers still running the older version): when a newer
+        procrastinate is installed, this logs the migration files to apply; once they are,
+        ``procrastinate_upgraded=True`` records it.
 
         Example::
 
             await queue.migrate()
         """
-        return await migrate(self.pool)
+        return await migrate(self.pool, procrastinate_upgraded=procrastinate_upgraded)
 
     async def submit(
         self,

@@ -4,17 +4,29 @@ procrastinate's ``apply_schema`` fails when run twice, and two machines may star
 whole migration runs under one advisory lock, applies procrastinate's schema only when its main
 table is missing, then creates ours with ``IF NOT EXISTS`` and applies our upgrades past the
 version recorded in ``wacr_schema``, each in its own transaction.
+
+procrastinate's own upgrades are SQL files it ships (``procrastinate schema --migrations-path``),
+split into ``pre`` steps (before workers of the new version start) and ``post`` steps (once no
+older worker runs): when to apply them depends on the fleet, so ``migrate`` does not. It records
+the level of procrastinate's tables (the newest migration file the installed procrastinate
+ships, when it creates them) and logs the files to apply when a newer procrastinate is
+installed; ``migrate(procrastinate_upgraded=True)`` records that they were applied.
 """
 
 from __future__ import annotations
+
+import logging
+from pathlib import Path
 
 from procrastinate.schema import SchemaManager
 
 from ._db import Pool
 
-__all__ = ["NOTIFY_CHANNEL", "SCHEMA_VERSION", "migrate"]
+__all__ = ["NOTIFY_CHANNEL", "SCHEMA_VERSION", "migrate", "procrastinate_migrations"]
 
-SCHEMA_VERSION = 2
+log = logging.getLogger("wacr_async.jobs")
+
+SCHEMA_VERSION = 3
 # Any constant works; it only has to be the same in every process that migrates.
 _MIGRATE_LOCK = 0x77616372_6A6F6273  # "wacrjobs"
 NOTIFY_CHANNEL = "wacr_jobs"
@@ -97,11 +109,31 @@ _UPGRADES: tuple[tuple[int, str], ...] = (
             ADD COLUMN IF NOT EXISTS win_confirmed boolean NOT NULL DEFAULT false
         """,
     ),
+    (
+        3,
+        # The level of procrastinate's tables: the newest of its migration files they include.
+        # Set below to the installed procrastinate's level where unknown, which holds for
+        # tables made by releases 1 and 2: they required procrastinate 3.10 or newer, whose
+        # schema has not changed since.
+        "ALTER TABLE wacr_schema ADD COLUMN IF NOT EXISTS procrastinate_level text",
+    ),
 )
 
 
-async def migrate(pool: Pool) -> bool:
-    """Create procrastinate's schema and ours where missing; returns whether anything was new.
+def procrastinate_migrations() -> list[Path]:
+    """The migration files the installed procrastinate ships, oldest first.
+
+    Example::
+
+        newest = procrastinate_migrations()[-1].stem   # "03.04.00_50_post_add_retry_…"
+    """
+    return sorted(Path(SchemaManager.get_migrations_path()).glob("*.sql"))
+
+
+async def migrate(pool: Pool, *, procrastinate_upgraded: bool = False) -> bool:
+    """Create procrastinate's schema and ours where missing, upgrade ours; returns whether
+    anything changed. ``procrastinate_upgraded=True`` records that procrastinate's migration
+    files up to the installed version were applied.
 
     Safe to run from any number of processes at once, any number of times.
 
@@ -136,6 +168,26 @@ async def migrate(pool: Pool) -> bool:
                         await conn.execute(statements)
                         await conn.execute("UPDATE wacr_schema SET version = %s", (target,))
                     changed = True
+            files = procrastinate_migrations()
+            level = files[-1].stem if files else ""
+            await conn.execute(
+                "UPDATE wacr_schema SET procrastinate_level = %s "
+                "WHERE procrastinate_level IS NULL OR %s",
+                (level, procrastinate_upgraded),
+            )
+            cur = await conn.execute("SELECT procrastinate_level FROM wacr_schema")
+            row = await cur.fetchone()
+            recorded = "" if row is None or row[0] is None else str(row[0])
+            pending = [path.name for path in files if path.stem > recorded]
+            if pending:
+                log.warning(
+                    "jobs: procrastinate's tables are older than the installed procrastinate; "
+                    "apply %s from %s (the pre files before workers of the new version start, "
+                    "the post files once no older worker runs), then run "
+                    "migrate(procrastinate_upgraded=True)",
+                    ", ".join(pending),
+                    SchemaManager.get_migrations_path(),
+                )
             return changed
         finally:
             await conn.execute("SELECT pg_advisory_unlock(%s)", (_MIGRATE_LOCK,))
