@@ -17,7 +17,7 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from typing import Any, Protocol
 
 from ._http import FormField
@@ -27,9 +27,9 @@ __all__ = ["Requester"]
 
 
 class Requester(Protocol):
-    """Makes one API call through pacing and retries; the decoded JSON body comes back."""
+    """Makes one API call through pacing and retries; awaiting it gives the decoded JSON body."""
 
-    async def _request(
+    def _request(
         self,
         method: str,
         path: str,
@@ -38,4 +38,4 @@ class Requester(Protocol):
         params: Sequence[tuple[str, str]] | None = None,
         json: Any = None,
         form: Sequence[FormField] | None = None,
-    ) -> Any: ...
+    ) -> Awaitable[Any]: ...

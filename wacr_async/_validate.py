@@ -36,6 +36,8 @@ _NOT_DIGIT = re.compile(r"[^0-9]")
 # E.164: a country code and number, 15 digits at most; the server wants at least 10 digits.
 PHONE_MIN_DIGITS = 10
 PHONE_MAX_DIGITS = 15
+# A phone already in the normalised form: "+", no leading 0, 10 to 15 ASCII digits.
+_NORMALIZED = re.compile(rf"\+[1-9][0-9]{{{PHONE_MIN_DIGITS - 1},{PHONE_MAX_DIGITS - 1}}}")
 _HEX_COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
 
 
@@ -117,6 +119,8 @@ def normalize_phone(value: str, field: str = "phone") -> str:
         raise ValidationError.for_field(
             field, f"{field} must be text, not {type(value).__name__} (got {value!r})"
         )
+    if _NORMALIZED.fullmatch(value):
+        return value  # already "+" and 10 to 15 digits, no leading 0: nothing to clean
     written = value.strip()
     if not written:
         raise ValidationError.for_field(field, f"{field} is required")
