@@ -108,6 +108,35 @@ async def test_a_success_with_nothing_left_closes_the_window_for_everyone(pg_dsn
         assert (await row(pg_dsn))["used"] == 10
 
 
+async def end_the_window(dsn: str) -> None:
+    """The current window ends now (instead of waiting for it)."""
+    pool = await open_pool(dsn)
+    async with pool.connection() as conn:
+        await conn.execute(
+            "UPDATE wacr_pacing SET win_end = clock_timestamp() - interval '1 second', "
+            "win_confirmed = true"
+        )
+    await pool.close()
+
+
+async def test_a_late_request_that_opened_the_next_window_takes_one_of_its_slots(
+    pg_dsn: str,
+) -> None:
+    async with pacers(pg_dsn, 1, limit=(2, 30.0)) as (pacer,):
+        late = await pacer.acquire(pacer.lane())
+        await end_the_window(pg_dsn)
+        await pacer.acquire(pacer.lane())  # the next window's first slot
+        # The earlier window's request reached the server after that window ended: it
+        # opened the server's next window and counts in it.
+        await pacer.record(late, status=200, headers=answer(2, 1, 30.0))
+        state = await row(pg_dsn)
+        assert state["epoch"] == 2 and state["used"] == 2 and state["confirmed"] is True
+        ends_in = state["ends_in"]
+        assert isinstance(ends_in, float) and 29.0 < ends_in <= 30.0
+        with pytest.raises(wacr.RateLimitError):
+            await pacer.acquire(pacer.lane(), deadline=now() + 1.0)
+
+
 async def test_a_slot_whose_request_never_left_goes_back(pg_dsn: str) -> None:
     async with pacers(pg_dsn, 2, limit=(2, 30.0)) as (pacer, other):
         await pacer.acquire(pacer.lane())
@@ -128,13 +157,7 @@ async def test_a_slot_of_a_window_that_ended_is_not_given_back(pg_dsn: str) -> N
     pacer = jobs.SharedPacer(pg_dsn, TOKEN, base_url=URL, limit=(2, 30.0))
     try:
         old = await pacer.acquire(pacer.lane())
-        pool = await open_pool(pg_dsn)
-        async with pool.connection() as conn:  # the window ends (instead of waiting 30 s)
-            await conn.execute(
-                "UPDATE wacr_pacing SET win_end = clock_timestamp() - interval '1 second', "
-                "win_confirmed = true"
-            )
-        await pool.close()
+        await end_the_window(pg_dsn)
         await pacer.acquire(pacer.lane())  # opens the next window
         pacer.release(old)
         await pacer.aclose()

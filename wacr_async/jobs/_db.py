@@ -16,7 +16,7 @@ except ImportError as exc:  # pragma: no cover - depends on the installed extras
         "wacr_async.jobs needs the jobs extra: pip install 'wacr-async[jobs]'"
     ) from exc
 
-__all__ = ["Pool", "open_pool", "psycopg"]
+__all__ = ["Pool", "open_pool", "psycopg", "psycopg_pool"]
 
 Pool = psycopg_pool.AsyncConnectionPool
 
