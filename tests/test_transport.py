@@ -181,7 +181,7 @@ async def test_finished_attempts_leave_nothing_behind_for_the_timers_to_hold(
 
     wacr_sandbox.faults.add("POST /messages/text", latency=0.05, times=5)
     async with wacr_sandbox.client(rate_limit="off") as client:
-        attempts_before = alive(_Wire), alive(CallTrace)
+        before = alive(_Wire), alive(CallTrace)
         semaphore = asyncio.Semaphore(8)
 
         async def send(n: int) -> None:
@@ -189,10 +189,23 @@ async def test_finished_attempts_leave_nothing_behind_for_the_timers_to_hold(
                 await client.messages.send_text(f"+1555000{n:04d}", "hi")
 
         await asyncio.gather(*(send(n) for n in range(60)))
+        assert (alive(_Wire), alive(CallTrace)) == before
+
+
+async def test_an_attempt_cancelled_on_the_wire_is_forgotten_by_the_connector(
+    wacr_sandbox: Sandbox,
+) -> None:
+    wacr_sandbox.faults.add("POST /messages/text", latency=5.0, times=1)
+    async with wacr_sandbox.client(rate_limit="off") as client:
         slow = asyncio.ensure_future(client.messages.send_text("+15550009999", "late"))
-        await asyncio.sleep(0.01)
-        slow.cancel()  # on the wire or waiting: either way, nothing of it stays
-        with contextlib.suppress(asyncio.CancelledError, wacr.WacrError):
+        for _ in range(200):  # until the server holds it
+            if wacr_sandbox.hits["POST /messages/text"]:
+                break
+            await asyncio.sleep(0.005)
+        assert not slow.done()
+        connector = client._core.transport._connector  # type: ignore[attr-defined]  # the aiohttp transport's own
+        assert len(connector.attempts) == 1
+        slow.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
             await slow
-        assert (alive(_Wire), alive(CallTrace)) == attempts_before
-        assert client._core.transport._connector.attempts == {}  # type: ignore[attr-defined]  # the aiohttp transport's own
+        assert connector.attempts == {}

@@ -31,16 +31,21 @@ _ENVELOPE_KEYS = frozenset({"success", "message", "meta", "links"})
 
 def decode(response: Response) -> Any:
     """The JSON body of a 2xx response (None when empty)."""
-    if not response.body:
+    body = response.body
+    if not body:
         return None
     try:
-        # Decoded first: json.loads on bytes sniffs for UTF-16/32, which the API never sends.
-        return json.loads(response.body.decode())
-    except ValueError as exc:  # UnicodeDecodeError included
+        # Plain UTF-8 first: json.loads on bytes sniffs for a BOM and UTF-16/32 each time.
+        return json.loads(body.decode())
+    except ValueError:  # UnicodeDecodeError included
+        pass
+    try:
+        return json.loads(body)  # a BOM, UTF-16/32, lone surrogates: json's own reading
+    except ValueError as exc:
         raise UnexpectedResponseError(
-            f"HTTP {response.status} answer is not JSON: {snippet(response.body)}",
+            f"HTTP {response.status} answer is not JSON: {snippet(body)}",
             status=response.status,
-            body_snippet=snippet(response.body),
+            body_snippet=snippet(body),
         ) from exc
 
 

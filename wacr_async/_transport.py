@@ -216,6 +216,8 @@ class Transport:
         opened: list[IO[bytes]] = []
         wire = _Wire(request.trace)
         connector = self._connector
+        # One attempt per task at a time: a task awaits its send before making another.
+        # (None, for a coroutine driven outside any task, is such a sequence too.)
         task = asyncio.current_task()
         if connector is not None:
             connector.attempts[task] = wire

@@ -93,8 +93,10 @@ async def test_the_readme_bot_catches_up_after_downtime(
 
     bot = await start_bot(wacr_sandbox, monkeypatch)
     try:
-        for _ in range(200):  # the catch-up's first poll runs as the bot starts
-            if wacr_sandbox.sends_to("+15550001111"):
+        # The catch-up's first poll runs as the bot starts; it notes the id after replying.
+        for _ in range(200):
+            noted = int((in_tmp / "last_seen_id").read_text() or 0)
+            if wacr_sandbox.sends_to("+15550001111") and noted > earlier["id"]:
                 break
             await asyncio.sleep(0.01)
         [sent] = wacr_sandbox.sends_to("+15550001111")

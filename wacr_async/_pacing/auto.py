@@ -178,6 +178,7 @@ class AutoLimiter(Gate):
                 self._note_left(permit, reading.remaining, now)
         elif reading.unpaced:
             self._heard = True
+            self._left = None  # no count any more: nothing is being counted
 
     def _note_left(self, permit: Permit, left: int, now: float) -> None:
         if permit.epoch != self._epoch:

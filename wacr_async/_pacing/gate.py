@@ -26,9 +26,10 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Mapping
+from typing import NamedTuple
 
 from .._logging import logger
-from .headers import Reading, judge_429, read_headers
+from .headers import Reading, judge_429, read_headers, shape_of, supersedes
 from .protocol import Lane, Permit, Priority, RateLimitHit, RateLimitState
 from .waiting import WaitingRoom, too_long
 
@@ -42,6 +43,16 @@ COOLDOWN_MARGIN = 0.1
 # its even pace, so the window's budget runs out only in its last tenth and a high-priority
 # call almost always finds a free slot (measured in benchmarks/priority.py).
 LOW_BURST = 0.1
+
+
+class _Unread(NamedTuple):
+    """An answer kept for ``state``: its headers, status, loop and wall time, and shape."""
+
+    headers: Mapping[str, str]
+    status: int | None
+    now: float
+    wall: float
+    shape: int
 
 
 class Gate:
@@ -62,8 +73,10 @@ class Gate:
     )
 
     # Whether this mode's decisions depend on what answers say. A mode whose pacing does not
-    # (off, fixed) keeps the last answer's headers unread until ``state`` asks: reading them
-    # on every answer is a fifth of a call's own cost.
+    # (off, fixed) keeps answers unread until ``state`` asks: reading headers on every answer
+    # is a fifth of a call's own cost. An answer carrying all an unread older one carried
+    # replaces it unread; otherwise the older is read first, so ``state`` is what reading
+    # every answer in order would give.
     _paces_by_answers = True
 
     def __init__(self, *, wall: Callable[[], float] = time.time, burst: float = LOW_BURST) -> None:
@@ -80,8 +93,7 @@ class Gate:
         self._unlimited = False
         self._window: float | None = None
         self._reset: float | None = None
-        # The latest answer not yet read, as (headers, status, loop time, wall time).
-        self._unread: tuple[Mapping[str, str], int | None, float, float] | None = None
+        self._unread: _Unread | None = None
 
     # -- what a mode answers (pure) and records ---------------------------------------------
 
@@ -204,15 +216,16 @@ class Gate:
             return None
         permit.returned = True
         self._on_return(permit, counted=headers is None)
-        # acquire() bound the running loop moments ago, for this very permit.
-        now = (self._loop or self._bind()).time()
+        now = self._bind().time()
         hit = None
         try:
             if headers is not None:
                 if status != 429 and not self._paces_by_answers:
-                    self._unread = (headers, status, now, self._wall())
-                    return None
-                self._unread = None  # this answer is newer than any left unread
+                    shape = shape_of(headers, status)
+                    if shape is not None:
+                        self._keep_unread(_Unread(headers, status, now, self._wall(), shape))
+                        return None
+                self._read_unread()  # older answers first
                 reading = self._read(headers, status, now, self._wall())
                 self._learn(permit, status, reading, now)
                 if status == 429:
@@ -238,13 +251,19 @@ class Gate:
             headers, status=status, now=now, wall=wall, guess_window=self._window is None
         )
 
+    def _keep_unread(self, answer: _Unread) -> None:
+        older = self._unread
+        if older is not None and not supersedes(answer.shape, older.shape):
+            self._read_unread()
+        self._unread = answer
+
     def _read_unread(self) -> None:
         unread, self._unread = self._unread, None
         if unread is None:
             return
-        headers, status, now, wall = unread
         try:
-            self._learn_state(self._read(headers, status, now, wall))
+            reading = self._read(unread.headers, unread.status, unread.now, unread.wall)
+            self._learn_state(reading)
         except Exception:
             logger.debug("ignored unreadable rate-limit headers", exc_info=True)
 

@@ -21,11 +21,14 @@ import attrs
 
 __all__ = [
     "MAX_SHARED_WAIT",
+    "STATE_HEADERS",
     "Reading",
     "header_number",
     "header_text",
     "judge_429",
     "read_headers",
+    "shape_of",
+    "supersedes",
 ]
 
 # A token-wide 429 asking for longer than this is the caller's to decide, not a reason to
@@ -85,6 +88,50 @@ def read_headers(
         window_guess=guess,
         reset=reset,
     )
+
+
+# The headers whose presence decides what an answer can tell ``state``.
+STATE_HEADERS = (
+    "X-RateLimit-Limit",
+    "X-RateLimit-Remaining",
+    "X-RateLimit-Reset",
+    "X-RateLimit-Window",
+    "Date",
+)
+_SUCCESS = 1 << len(STATE_HEADERS)
+
+
+def shape_of(headers: Mapping[str, str], status: int | None) -> int | None:
+    """Which of :data:`STATE_HEADERS` an answer carries, and whether it is a success, as bits.
+
+    None for a mapping whose names are case-sensitive (a plain dict): ``in`` cannot tell there.
+    Finding the names is a fraction of reading them, which is what :func:`supersedes` spares.
+    """
+    if not hasattr(headers, "getall"):
+        return None
+    limit, remaining, reset, window, date = STATE_HEADERS
+    return (
+        (limit in headers)
+        | (remaining in headers) << 1
+        | (reset in headers) << 2
+        | (window in headers) << 3
+        | (date in headers) << 4
+        | (_SUCCESS if status is not None and 200 <= status < 300 else 0)
+    )
+
+
+def supersedes(newer: int, older: int) -> bool:
+    """Whether an answer shaped ``newer`` tells ``state`` all that one shaped ``older`` did.
+
+    It must carry every header the older one carried and be a success exactly when the older
+    one was (a success without limit headers says "not limited"), so reading only the newer
+    gives what reading both in order gives.
+
+    Example::
+
+        supersedes(shape_of(h200, 200), shape_of(h200_earlier, 200))   # same headers: True
+    """
+    return (older & ~newer) == 0 and (older ^ newer) & _SUCCESS == 0
 
 
 def judge_429(reading: Reading, retry_after: float | None, now: float) -> tuple[float | None, bool]:
