@@ -4,6 +4,11 @@
 nothing is ready: a 60-second wait passes instantly, and every run sees the same
 interleaving. A test that would wait forever fails with ``VirtualLoopStalled``.
 
+Sockets are served before time moves, so an in-process sandbox over real loopback sockets
+runs on it too. Work handed to a thread is not waited for: the clock would jump past its
+timers meanwhile, so code that waits on threads (a SQLite journal, DNS lookups) stays on a
+normal loop.
+
 Example::
 
     def test_cooldown() -> None:
@@ -42,8 +47,10 @@ class _JumpingSelector(selectors.SelectSelector):
             if not ready:
                 raise VirtualLoopStalled("nothing scheduled: the test would wait forever")
             return ready
-        if timeout > 0:
-            self._loop.now += timeout  # the next timer is due: go there at once
+        ready = super().select(0)
+        if ready or timeout <= 0:
+            return ready  # sockets first: time moves only when nothing else can happen
+        self._loop.now += timeout  # the next timer is due: go there at once
         return super().select(0)
 
 

@@ -1,12 +1,15 @@
 """Fixed-window limiters shaped like Laravel's ``RateLimiter``, and the API's header rules.
 
 A window opens at the first hit after the previous one expired (it is not aligned to the
-clock minute); within it at most ``limit`` hits pass. The API limiter runs on real
-monotonic time because clients really wait on it; the OTP limiters take the sandbox clock.
+clock minute); within it at most ``limit`` hits pass. The API limiter runs on the running
+event loop's clock, because clients really wait on it: real monotonic time on a normal loop,
+and a test's virtual time on a loop whose clock it moves. The OTP limiters take the sandbox
+clock.
 """
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
 from collections.abc import Callable
@@ -83,10 +86,10 @@ class ApiRateLimiter:
         window: float = 60.0,
         *,
         whitelist: frozenset[str] = frozenset(),
-        now: Callable[[], float] = time.monotonic,
+        now: Callable[[], float] | None = None,
         wall: Callable[[], float] = time.time,
     ) -> None:
-        self._window = FixedWindow(limit, window, now)
+        self._window = FixedWindow(limit, window, now or _loop_time)
         self._wall = wall
         self.whitelist = whitelist
 
@@ -126,6 +129,14 @@ class ApiRateLimiter:
     def reset(self) -> None:
         """Forget every token's window."""
         self._window.clear()
+
+
+def _loop_time() -> float:
+    """The running loop's clock (``time.monotonic`` on a normal loop), or monotonic time."""
+    try:
+        return asyncio.get_running_loop().time()
+    except RuntimeError:
+        return time.monotonic()
 
 
 def _seconds(value: float) -> str:
