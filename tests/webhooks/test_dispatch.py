@@ -220,3 +220,22 @@ async def test_each_handler_runs_in_the_context_of_its_request() -> None:
     ]
     assert REQUEST_ID.get() == "-"
     await receiver.aclose()
+
+
+async def test_aclose_grace_ends_even_when_a_handler_swallows_the_cancel() -> None:
+    receiver = webhooks.Receiver(secret=SECRET)
+    swallowed: list[str | None] = []
+
+    @receiver.on("*")
+    async def stubborn(event: webhooks.Event) -> None:
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            swallowed.append(event.id)  # and returns as if nothing happened
+
+    await receiver.receive(*numbered(1))
+    await asyncio.sleep(0)
+    await asyncio.wait_for(receiver.aclose(grace=0.01), 5)
+    assert swallowed == ["evt_1702468200_0000000001"] and receiver.pending == 0
+    coroutines = [t.get_coro() for t in asyncio.all_tasks()]
+    assert not [c for c in coroutines if getattr(c, "__qualname__", "") == "Receiver._work"]

@@ -187,12 +187,12 @@ class Receiver:
         except PayloadError as exc:
             logger.warning("webhook refused (400): %s", exc)
             return Reply.of(400, str(exc))
-        # Legacy events carry no id; a retry resends the same bytes, so their hash is the id.
         dispatch = event is not None and bool(handlers)
         if dispatch and self._full():
             await self._room()  # backpressure: the answer waits
             if self._closed:  # not recorded as seen: the server's retry will be handled
                 return Reply.of(503, "the receiver is closed")
+        # Legacy events carry no id; a retry resends the same bytes, so their hash is the id.
         key = event_id or "sha256:" + hashlib.sha256(body).hexdigest()
         try:
             memory = self._memory
@@ -276,7 +276,7 @@ class Receiver:
                     self._running -= 1
                     self._changed.set()
             self._awake -= 1
-            if self._closed:
+            if self._closed or this.cancelling():  # a handler swallowed the cancel: stop now
                 return
             woken = asyncio.get_running_loop().create_future()
             self._idle.append(woken)
