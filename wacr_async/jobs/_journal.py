@@ -30,6 +30,9 @@ __all__ = ["JobStoppedError", "PostgresJournal", "ShiftedJournal"]
 
 # Commands applied in one transaction at most; more wait for the next one.
 _MAX_GROUP = 2048
+# A group rolled back by a deadlock or a serialization failure is applied again, this often.
+_ATTEMPTS = 5
+_ROLLED_BACK = (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure)
 
 
 class JobStoppedError(JournalError):
@@ -282,9 +285,22 @@ class PostgresJournal:
                 ops, self._ops = self._ops[:_MAX_GROUP], self._ops[_MAX_GROUP:]
                 replies: list[tuple[asyncio.Future[Any], Any, BaseException | None]] = []
                 try:
-                    # One pipeline: BEGIN, settles, the gate and the claims travel together.
-                    async with pool.connection() as conn, conn.pipeline(), conn.transaction():
-                        await self._apply(conn, ops, replies)
+                    for attempt in range(_ATTEMPTS):
+                        replies = []
+                        try:
+                            # One pipeline: BEGIN, settles, the gate and the claims together.
+                            async with (
+                                pool.connection() as conn,
+                                conn.pipeline(),
+                                conn.transaction(),
+                            ):
+                                await self._apply(conn, ops, replies)
+                            break
+                        except _ROLLED_BACK:
+                            # Two workers' groups took the same rows in another order (one
+                            # chunk run twice): undone whole, so it can simply go again.
+                            if attempt == _ATTEMPTS - 1:
+                                raise
                 except psycopg.Error as exc:
                     failure = JournalError(f"{self!r}: {exc}")
                     failure.__cause__ = exc
