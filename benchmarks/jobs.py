@@ -22,6 +22,7 @@ Run from the repository root::
 
     python -m benchmarks.jobs                 # about a minute
     python -m benchmarks.jobs --acceptance    # adds about two minutes
+    python -m benchmarks.jobs --acceptance-only --latency 0.1   # the sandbox answers slower
 """
 
 from __future__ import annotations
@@ -148,10 +149,10 @@ async def journal_cost(journal: wacr.batch.Journal, items: int, concurrency: int
     return elapsed / items
 
 
-async def acceptance(dsn: str) -> list[list[object]]:
+async def acceptance(dsn: str, latency: float | None = None) -> list[list[object]]:
     limit, window, total, workers = 200, 5.0, 2000, 3
     rows: list[list[object]] = []
-    async with SandboxProcess(rate_limit=(limit, window)) as sandbox:
+    async with SandboxProcess(rate_limit=(limit, window), latency=latency) as sandbox:
         async with jobs.JobQueue(dsn) as queue:
             procs = [
                 await start_worker(dsn, sandbox, concurrency=16, burst=False)
@@ -203,7 +204,7 @@ async def acceptance(dsn: str) -> list[list[object]]:
                 "equal",
             ]
         )
-    async with SandboxProcess(rate_limit=(limit, window)) as sandbox:
+    async with SandboxProcess(rate_limit=(limit, window), latency=latency) as sandbox:
         seconds, procs_count = 12.0, 4
         procs = [
             await asyncio.create_subprocess_exec(
@@ -231,6 +232,10 @@ async def acceptance(dsn: str) -> list[list[object]]:
     return rows
 
 
+def _latency(latency: float | None) -> str:
+    return "" if latency is None else f", {latency * 1000:.0f} ms per answer"
+
+
 async def web_child(dsn: str, seconds: float) -> None:
     """One web-style process: 8 tasks sending as fast as the shared pace lets them."""
     pacer = jobs.SharedPacer(dsn, os.environ["WACR_TOKEN"])
@@ -253,9 +258,9 @@ async def main(args: argparse.Namespace) -> None:
     async with database() as dsn:
         if args.acceptance_only:
             print_table(
-                "Issue 16 acceptance (200 per 5 s, one token)",
+                f"Issue 16 acceptance (200 per 5 s, one token{_latency(args.latency)})",
                 ["measure", "value", "target"],
-                await acceptance(dsn),
+                await acceptance(dsn, args.latency),
             )
             return
         solo = await one_process_throughput(args.sends)
@@ -281,9 +286,9 @@ async def main(args: argparse.Namespace) -> None:
         )
         if args.acceptance:
             print_table(
-                "Issue 16 acceptance (200 per 5 s, one token)",
+                f"Issue 16 acceptance (200 per 5 s, one token{_latency(args.latency)})",
                 ["measure", "value", "target"],
-                await acceptance(dsn),
+                await acceptance(dsn, args.latency),
             )
 
 
@@ -293,6 +298,9 @@ if __name__ == "__main__":
     parser.add_argument("--items", type=int, default=5000)
     parser.add_argument("--acceptance", action="store_true")
     parser.add_argument("--acceptance-only", action="store_true")
+    parser.add_argument(
+        "--latency", type=float, help="seconds the sandbox takes per answer in the acceptance"
+    )
     parser.add_argument("--web-child", nargs=2, metavar=("DSN", "SECONDS"))
     parsed = parser.parse_args()
     if parsed.web_child:
