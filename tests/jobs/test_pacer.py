@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -232,3 +233,94 @@ async def test_the_limit_one_process_learns_paces_the_others(pg_dsn: str) -> Non
 
 def test_the_shared_pacer_is_a_rate_limiter() -> None:
     assert isinstance(jobs.SharedPacer("dbname=unused", TOKEN, base_url=URL), RateLimiter)
+
+
+async def set_window(dsn: str, *, ends_in: float, used: int) -> None:
+    """The current (confirmed) window ends ``ends_in`` seconds from now, ``used`` slots taken."""
+    pool = await open_pool(dsn)
+    async with pool.connection() as conn:
+        await conn.execute(
+            "UPDATE wacr_pacing SET win_end = clock_timestamp() + make_interval(secs => %s), "
+            "win_used = %s, win_confirmed = true",
+            (ends_in, used),
+        )
+    await pool.close()
+
+
+async def reserve_while_locked(dsn: str, pacer: jobs.SharedPacer, held: float) -> Any:
+    """Reserve while another session holds the row lock (as every 'wait' decision does) for
+    ``held`` seconds of the database's time; the reservation's answer (a Permit or the
+    RateLimitError refusing it with ``deadline=now()``)."""
+    pool = await open_pool(dsn)
+    try:
+        async with pool.connection() as holder, pool.connection() as watcher:
+            await holder.execute("BEGIN")
+            await holder.execute("SELECT 1 FROM wacr_pacing FOR UPDATE")
+            reserving = asyncio.ensure_future(pacer.acquire(pacer.lane(), deadline=now()))
+            while True:  # until the reservation waits for the lock
+                cur = await watcher.execute(
+                    "SELECT count(*) FROM pg_locks WHERE NOT granted AND locktype = 'transactionid'"
+                )
+                found = await cur.fetchone()
+                if found is not None and found[0] > 0:
+                    break
+                await asyncio.sleep(0.01)
+            await holder.execute("SELECT pg_sleep(%s)", (held,))
+            await holder.execute("COMMIT")
+            try:
+                return await reserving
+            except wacr.RateLimitError as refused:
+                return refused
+    finally:
+        await pool.close()
+
+
+async def test_a_reservation_decides_on_the_time_the_row_lock_was_granted(pg_dsn: str) -> None:
+    async with pacers(pg_dsn, 1, limit=(10, 3.0)) as (pacer,):
+        await pacer.acquire(pacer.lane())
+        # The window has slots left and 1 s to go when the reservation asks; it gets the row
+        # 0.8 s later, within the last 0.3 s of the window: no slot for it.
+        await set_window(pg_dsn, ends_in=1.0, used=1)
+        answered = await reserve_while_locked(pg_dsn, pacer, 0.8)
+        assert isinstance(answered, wacr.RateLimitError)
+        assert (await row(pg_dsn))["used"] == 1
+        # A window opened after a wait for the lock ends a whole window after the lock came.
+        await end_the_window(pg_dsn)
+        answered = await reserve_while_locked(pg_dsn, pacer, 0.8)
+        assert not isinstance(answered, wacr.RateLimitError)
+        ends_in = (await row(pg_dsn))["ends_in"]
+        assert isinstance(ends_in, float) and 2.8 < ends_in <= 3.0
+
+
+async def test_a_slot_handed_back_does_not_reopen_a_window_the_server_said_full(
+    pg_dsn: str,
+) -> None:
+    async with pacers(pg_dsn, 2, limit=(10, 4.0)) as (sender, other):
+        answered = await sender.acquire(sender.lane())
+        unsent = await sender.acquire(sender.lane())
+        await sender.record(answered, status=200, headers=answer(10, 0))
+        sender.release(unsent)  # its request never left, after the server said 0 left
+        await sender.aclose()
+        with pytest.raises(wacr.RateLimitError):
+            await other.acquire(other.lane(), deadline=now())
+
+
+async def test_a_slot_that_cannot_be_handed_back_is_logged_whatever_the_error(
+    pg_dsn: str, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="wacr_async.jobs")
+    async with pacers(pg_dsn, 1, limit=(2, 30.0)) as (pacer,):
+        unsent = await pacer.acquire(pacer.lane())
+        pool = await pacer._open()
+
+        def broken(*args: object, **kwargs: object) -> object:
+            raise RuntimeError("not a database error")
+
+        monkeypatch.setattr(pool, "connection", broken)
+        pacer.release(unsent)
+        await asyncio.sleep(0)  # the background return runs (and fails) on its own
+        await asyncio.sleep(0)
+        monkeypatch.undo()
+        await pacer.aclose()
+    assert "a pacing slot was not handed back" in caplog.text
+    assert "not a database error" in caplog.text

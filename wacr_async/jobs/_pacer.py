@@ -18,6 +18,12 @@ SHA-256 of the token: the token itself is never stored), on the database's clock
   ``Retry-After``, for every process; so does a success reporting 0 left (someone outside the
   pacer spends the token);
 * until a first answer says the limit, one request goes at a time (a probe every 0.25 s).
+
+Known limits: a request that took a slot but waits longer than that margin before it reaches
+the server (a full connection pool, a slow TLS handshake, a lagging event loop) lands in the
+next window, which the pacer still hands out whole: up to one 429 per such late request. And a
+window whose first counted request got a 4xx answer is never confirmed: only the margin
+guards its end.
 """
 
 from __future__ import annotations
@@ -55,17 +61,22 @@ INSERT INTO wacr_pacing (base_url, token_sha256) VALUES (%s, %s)
 ON CONFLICT (base_url, token_sha256) DO NOTHING
 """
 # One statement per reservation: decide, then take the slot (no write when the caller waits).
+# The time every decision uses is read once the row lock is granted (in ``locked``, which reads
+# the locked row): a value computed with the row in ``cur`` is evaluated before the lock, and
+# PostgreSQL recomputes it only when the holder changed the row, not when it only locked it.
 _RESERVE_SQL = """
-WITH cur AS (
-    SELECT p.*, clock_timestamp() AS now,
+WITH cur AS MATERIALIZED (
+    SELECT p.*,
            coalesce(p.window_s, %(window)s) AS w,
            make_interval(secs => least(%(grace)s, coalesce(p.window_s, %(window)s) / 10))
                AS grace,
            greatest(1, floor(p.limit_calls * %(headroom)s))::int AS budget
     FROM wacr_pacing p WHERE base_url = %(url)s AND token_sha256 = %(token)s
     FOR UPDATE
-), plan AS (
-    SELECT cur.*,
+), locked AS MATERIALIZED (
+    SELECT cur.*, clock_timestamp() AS now FROM cur
+), plan AS MATERIALIZED (
+    SELECT locked.*,
            CASE
                WHEN unlimited THEN 'free'
                WHEN now < cooldown_until THEN 'wait'
@@ -77,7 +88,7 @@ WITH cur AS (
                    THEN 'wait'
                ELSE 'open'
            END AS action
-    FROM cur
+    FROM locked
 ), taken AS (
     UPDATE wacr_pacing p
     SET win_used = CASE plan.action WHEN 'open' THEN 1
@@ -109,10 +120,17 @@ SELECT plan.action,
 FROM plan
 """
 # What one answer says about the shared window. %(bound)s: the answer's request is in a
-# server window ending within one window from now; %(opener)s: that request opened it.
+# server window ending within one window from now; %(opener)s: that request opened it;
+# %(spent)s: the server said none is left, so the window stays closed until its end, even if
+# a slot is handed back afterwards.
 _OBSERVE_SQL = """
 UPDATE wacr_pacing p
-SET limit_calls = CASE WHEN %(learn)s THEN %(limit)s ELSE limit_calls END,
+SET cooldown_until = CASE
+        WHEN %(spent)s AND %(epoch)s = win_epoch THEN greatest(
+            cooldown_until, win_end,
+            CASE WHEN %(opener)s THEN clock_timestamp() + make_interval(secs => %(bound)s) END)
+        ELSE cooldown_until END,
+    limit_calls = CASE WHEN %(learn)s THEN %(limit)s ELSE limit_calls END,
     window_s = CASE WHEN %(learn)s THEN %(window)s ELSE window_s END,
     unlimited = CASE WHEN %(learn)s THEN %(unlimited)s ELSE unlimited END,
     win_end = CASE
@@ -319,7 +337,9 @@ class SharedPacer:
         spent = success and left <= 0
         if learnt or opener or spent:
             counted = self._limit - left if success else 0
-            await self._observe(permit.epoch, learnt=learnt, opener=opener, counted=counted)
+            await self._observe(
+                permit.epoch, learnt=learnt, opener=opener, spent=spent, counted=counted
+            )
         return None
 
     async def aclose(self) -> None:
@@ -370,7 +390,13 @@ class SharedPacer:
         return True
 
     async def _observe(
-        self, epoch: int, *, learnt: bool, opener: bool = False, counted: int = 0
+        self,
+        epoch: int,
+        *,
+        learnt: bool,
+        opener: bool = False,
+        spent: bool = False,
+        counted: int = 0,
     ) -> None:
         params: dict[str, Any] = {
             "learn": learnt,
@@ -378,6 +404,7 @@ class SharedPacer:
             "window": self._window,
             "unlimited": self._unlimited,
             "opener": opener and epoch != _NO_SLOT,
+            "spent": spent and epoch != _NO_SLOT,
             "epoch": epoch,
             "bound": DEFAULT_WINDOW if self._window is None else self._window,
             "counted": counted,
@@ -411,3 +438,6 @@ class SharedPacer:
         except (psycopg.Error, psycopg_pool.PoolTimeout, psycopg_pool.PoolClosed) as exc:
             # Nobody awaits this: a slot not handed back only leaves its window one short.
             log.debug("jobs: a pacing slot was not handed back: %s", exc)
+        except Exception:
+            # It runs in the background: whatever went wrong is logged, never left in the task.
+            log.warning("jobs: a pacing slot was not handed back", exc_info=True)
