@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
+import psycopg
 import pytest
 
 from wacr_async import jobs
+from wacr_async.jobs import _journal
 from wacr_async.jobs._db import open_pool
 
 
@@ -82,3 +85,42 @@ async def test_a_stopped_job_takes_no_new_claims_but_settles(pg_dsn: str) -> Non
         finally:
             await journal.aclose()
             await pool.close()
+
+
+def test_a_group_rolled_back_goes_again_after_a_growing_jittered_pause() -> None:
+    for attempt in range(_journal._ATTEMPTS - 1):
+        base = _journal._BACKOFF * 2**attempt
+        delays = {_journal._retry_delay(attempt) for _ in range(50)}
+        assert all(0.5 * base <= delay <= 1.5 * base for delay in delays)
+        assert len(delays) > 1  # jittered: two workers do not retry in step
+    assert 0.001 <= _journal._retry_delay(0) <= 0.01
+
+
+async def test_a_group_rolled_back_for_a_deadlock_is_applied_once_after_a_pause(
+    pg_dsn: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await migrated(pg_dsn)
+    journal = jobs.PostgresJournal(pg_dsn, namespace="dl")
+    pauses: list[int] = []
+    monkeypatch.setattr(_journal, "_retry_delay", lambda attempt: pauses.append(attempt) or 0.0)
+    real_apply = journal._apply
+    calls = 0
+
+    async def deadlocking(*args: Any) -> None:
+        nonlocal calls
+        calls += 1
+        await real_apply(*args)  # written, then rolled back whole with the deadlock
+        if calls <= 2:
+            raise psycopg.errors.DeadlockDetected("deadlock detected")
+
+    monkeypatch.setattr(journal, "_apply", deadlocking)
+    await journal.open()
+    try:
+        results = await asyncio.gather(
+            *(journal.claim(f"k{i}", run="r", index=i, reclaim=()) for i in range(5))
+        )
+        assert results == [None] * 5  # each claim won once, not seen as already claimed
+        assert calls == 3 and pauses == [0, 1]
+        assert await journal.counts() == {"in_flight": 5}
+    finally:
+        await journal.aclose()

@@ -182,6 +182,28 @@ async def test_recover_reruns_a_failed_chunk_and_the_journal_keeps_claims(pg_dsn
     assert report.done and report.state == "finished"
 
 
+async def test_recover_failed_requeues_only_the_chunks_of_its_job(pg_dsn: str) -> None:
+    async with jobs.JobQueue(pg_dsn) as queue:
+        await queue.migrate()
+        job = await queue.submit(texts(30, "mine"), name="mine", chunk_size=10)
+        other = await queue.submit(texts(20, "other"), name="other", chunk_size=10)
+        async with queue.pool.connection() as conn:  # every chunk's run failed
+            await conn.execute("UPDATE procrastinate_jobs SET status = 'doing'")
+            await conn.execute("UPDATE procrastinate_jobs SET status = 'failed'")
+            # A chunk enqueued by a submit that stopped before writing its procrastinate id.
+            await conn.execute(
+                "UPDATE wacr_job_chunks SET task_id = NULL WHERE job_id = %s AND chunk = 2", (job,)
+            )
+        assert await queue.recover(job, failed=True) == 3
+        async with queue.pool.connection() as conn:
+            cur = await conn.execute(
+                "SELECT (args->>'job')::bigint, status::text, count(*) FROM procrastinate_jobs "
+                "GROUP BY 1, 2 ORDER BY 1"
+            )
+            states = await cur.fetchall()
+    assert states == [(job, "todo", 3), (other, "failed", 2)]
+
+
 async def test_cancel_mid_job_reaches_the_worker_at_once(pg_dsn: str) -> None:
     async with Sandbox(latency=0.3) as sandbox, jobs.JobQueue(pg_dsn) as queue:
         await queue.migrate()

@@ -10,12 +10,16 @@ any machine, so the same chunk run by two workers at once still sends each item 
 A journal made for a job also refuses new claims once the job is stopped: each claim group
 reads the job row ``FOR SHARE``, so ``queue.stop(job)`` (an ``UPDATE`` of that row) waits
 for claims already under way and no claim commits after it returns.
+
+Kept whole because the group writer, the statements it runs and the replies it builds from
+them are one protocol (a group applied again must rebuild exactly the replies of that attempt).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 from collections.abc import AsyncIterator, Collection, Mapping
 from typing import Any, Literal
 
@@ -33,6 +37,14 @@ _MAX_GROUP = 2048
 # A group rolled back by a deadlock or a serialization failure is applied again, this often.
 _ATTEMPTS = 5
 _ROLLED_BACK = (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure)
+# Before applying it again, a pause of about this long, doubled at each attempt, with jitter:
+# two workers whose groups collided do not collide again in step.
+_BACKOFF = 0.005
+
+
+def _retry_delay(attempt: int) -> float:
+    """Seconds to wait before attempt ``attempt + 1`` (0.0025-0.0075 s after the first)."""
+    return _BACKOFF * 2.0**attempt * random.uniform(0.5, 1.5)
 
 
 class JobStoppedError(JournalError):
@@ -298,9 +310,11 @@ class PostgresJournal:
                             break
                         except _ROLLED_BACK:
                             # Two workers' groups took the same rows in another order (one
-                            # chunk run twice): undone whole, so it can simply go again.
+                            # chunk run twice): undone whole, so it can simply go again
+                            # (its replies are rebuilt), after a pause out of step.
                             if attempt == _ATTEMPTS - 1:
                                 raise
+                            await asyncio.sleep(_retry_delay(attempt))
                 except psycopg.Error as exc:
                     failure = JournalError(f"{self!r}: {exc}")
                     failure.__cause__ = exc

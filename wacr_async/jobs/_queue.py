@@ -42,6 +42,15 @@ WHERE namespace = %s AND status = 'in_flight' AND idx >= %s AND idx < %s
 # Why a claimed item without an outcome became unknown: (error type, message).
 _WORKER_LOST = ("WorkerLost", "the worker sending this item stopped answering")
 _RUN_FAILED = ("ChunkFailed", "the chunk's run failed before this item's answer was recorded")
+# The job's chunks whose run failed: through the procrastinate job id each chunk recorded
+# (its primary key), so only this job's rows are read; chunks without one are listed apart.
+_FAILED_CHUNKS_SQL = """
+SELECT p.id, c.chunk
+FROM wacr_job_chunks c JOIN procrastinate_jobs p ON p.id = c.task_id
+WHERE c.job_id = %s AND p.status = 'failed' AND p.task_name = %s
+ORDER BY c.chunk
+"""
+_UNRECORDED_CHUNKS_SQL = "SELECT chunk FROM wacr_job_chunks WHERE job_id = %s AND task_id IS NULL"
 
 _OUTCOMES_SQL = """
 SELECT s.idx, s.key, s.spec->>'phone', j.status, j.idx, j.result->>'message_id',
@@ -267,20 +276,18 @@ class JobQueue:
         """
         app = await self._procrastinate()
         manager = app.job_manager
-        found: list[tuple[procrastinate.jobs.Job, tuple[str, str]]] = [
-            (task, _WORKER_LOST)
+        # (procrastinate job id, chunk, why): running chunks are few, failed ones may be many.
+        found: list[tuple[int, int, tuple[str, str]]] = [
+            (task.id, int(str(task.task_kwargs.get("chunk"))), _WORKER_LOST)
             for task in await manager.get_stalled_jobs(
                 task_name=TASK_NAME, seconds_since_heartbeat=stalled_after
             )
+            if task.id is not None and task.task_kwargs.get("job") == job
         ]
         if failed:
-            done = await manager.list_jobs_async(task=TASK_NAME, status="failed")
-            found += [(task, _RUN_FAILED) for task in done]
+            found += [(task_id, chunk, _RUN_FAILED) for task_id, chunk in await self._failed(job)]
         requeued = 0
-        for task, why in found:
-            if task.id is None or task.task_kwargs.get("job") != job:
-                continue
-            chunk = int(str(task.task_kwargs.get("chunk")))
+        for task_id, chunk, why in found:
             async with self.pool.connection() as conn, conn.transaction():
                 cur = await conn.execute(
                     "UPDATE wacr_job_chunks SET state = 'queued', updated_at = clock_timestamp()"
@@ -294,9 +301,25 @@ class JobQueue:
                         _UNKNOWN_SQL, (Jsonb(error), namespace_of(job), bounds[0], bounds[1])
                     )
             now = datetime.datetime.now(datetime.UTC)
-            await manager.retry_job_by_id_async(task.id, retry_at=now)
+            await manager.retry_job_by_id_async(task_id, retry_at=now)
             requeued += 1
         return requeued
+
+    async def _failed(self, job: int) -> list[tuple[int, int]]:
+        """(procrastinate job id, chunk) of each chunk of ``job`` whose run failed."""
+        async with self.pool.connection() as conn:
+            cur = await conn.execute(_FAILED_CHUNKS_SQL, (job, TASK_NAME))
+            found = [(int(task_id), int(chunk)) for task_id, chunk in await cur.fetchall()]
+            cur = await conn.execute(_UNRECORDED_CHUNKS_SQL, (job,))
+            unrecorded = [int(chunk) for (chunk,) in await cur.fetchall()]
+        manager = (await self._procrastinate()).job_manager
+        for chunk in unrecorded:  # enqueued, but the submit stopped before writing its id
+            for task in await manager.list_jobs_async(
+                task=TASK_NAME, status="failed", queueing_lock=f"wacr:{job}:{chunk}"
+            ):
+                if task.id is not None:
+                    found.append((task.id, chunk))
+        return found
 
     async def outcomes(self, job: int, *, page_size: int = 1000) -> AsyncIterator[JobOutcome]:
         """One :class:`JobOutcome` per item of ``job``, in input order, a page at a time.
