@@ -239,3 +239,150 @@ async def test_aclose_grace_ends_even_when_a_handler_swallows_the_cancel() -> No
     assert swallowed == ["evt_1702468200_0000000001"] and receiver.pending == 0
     coroutines = [t.get_coro() for t in asyncio.all_tasks()]
     assert not [c for c in coroutines if getattr(c, "__qualname__", "") == "Receiver._work"]
+
+
+class SlowSeen:
+    """A shared ``seen`` store whose ``add`` waits until the test lets it finish."""
+
+    def __init__(self) -> None:
+        self.ids: set[str] = set()
+        self.release = asyncio.Event()
+        self.asked = asyncio.Event()
+
+    async def add(self, event_id: str) -> bool:
+        self.asked.set()
+        await self.release.wait()
+        fresh = event_id not in self.ids
+        self.ids.add(event_id)
+        return fresh
+
+
+def slow_seen_receiver() -> tuple[SlowSeen, webhooks.Receiver, list[str | None]]:
+    """A receiver on a :class:`SlowSeen` store, and the ids its handler was given."""
+    seen = SlowSeen()
+    receiver = webhooks.Receiver(secret=SECRET, seen=seen)
+    handled: list[str | None] = []
+
+    @receiver.on("*")
+    async def handler(event: webhooks.Event) -> None:
+        handled.append(event.id)
+
+    return seen, receiver, handled
+
+
+@pytest.mark.parametrize("how", ["awaits", "returns", "converts"])
+async def test_a_handler_cancelling_its_own_task_ends_only_its_event(
+    how: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="wacr_async.webhooks")
+    receiver = webhooks.Receiver(secret=SECRET, max_concurrency=1)
+    handled: list[str | None] = []
+
+    @receiver.on("*")
+    async def handler(event: webhooks.Event) -> None:
+        if event.id == "evt_1702468200_0000000001":
+            task = asyncio.current_task()
+            assert task is not None
+            if how == "returns":  # cancels itself and returns before the cancel lands
+                task.cancel()
+                return
+            if how == "converts":  # as an old async_timeout does: no uncancel()
+                asyncio.get_running_loop().call_soon(task.cancel)
+                try:
+                    await asyncio.sleep(1)
+                except asyncio.CancelledError:
+                    raise TimeoutError from None
+            task.cancel()
+            await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        handled.append(event.id)
+
+    for n in range(1, 6):
+        reply = await asyncio.wait_for(receiver.receive(*numbered(n)), 5)
+        assert reply.status == 200
+    await asyncio.wait_for(receiver.join(), 5)
+    assert sorted(str(i) for i in handled) == [f"evt_1702468200_{n:010d}" for n in range(2, 6)]
+    logged = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert logged and all("evt_1702468200_0000000001" in r.getMessage() for r in logged)
+    for n in range(6, 9):  # the receiver goes on serving
+        assert (await asyncio.wait_for(receiver.receive(*numbered(n)), 5)).status == 200
+    await asyncio.wait_for(receiver.join(), 5)
+    assert len(handled) == 7 and receiver.pending == 0
+    await asyncio.wait_for(receiver.aclose(), 5)
+
+
+async def test_a_worker_cancelled_from_outside_stops_and_another_takes_the_queue() -> None:
+    receiver = webhooks.Receiver(secret=SECRET, max_concurrency=1)
+    release = asyncio.Event()
+    handled: list[str | None] = []
+
+    @receiver.on("*")
+    async def handler(event: webhooks.Event) -> None:
+        await release.wait()
+        handled.append(event.id)
+
+    await receiver.receive(*numbered(1))
+    await asyncio.sleep(0)
+    (worker,) = [
+        t
+        for t in asyncio.all_tasks()
+        if getattr(t.get_coro(), "__qualname__", "") == "Receiver._work"
+    ]
+    waiting = asyncio.create_task(receiver.receive(*numbered(2)))
+    await asyncio.sleep(0)
+    worker.cancel()  # as the loop does when it shuts down with the receiver still open
+    await asyncio.wait([worker], timeout=5)
+    assert worker.cancelled()
+    release.set()
+    assert (await asyncio.wait_for(waiting, 5)).status == 200
+    await asyncio.wait_for(receiver.join(), 5)
+    assert handled == ["evt_1702468200_0000000002"]
+    await asyncio.wait_for(receiver.aclose(), 5)
+
+
+async def test_an_event_recorded_as_seen_while_closing_is_never_answered_5xx(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING, logger="wacr_async.webhooks")
+    seen, receiver, handled = slow_seen_receiver()
+    request = asyncio.create_task(receiver.receive(*numbered(1)))
+    await asyncio.wait_for(seen.asked.wait(), 5)
+    await asyncio.wait_for(receiver.aclose(grace=0.01), 5)  # the store is still recording
+    seen.release.set()
+    reply = await asyncio.wait_for(request, 5)
+    assert seen.ids == {"evt_1702468200_0000000001"}
+    assert reply.status == 200  # recorded: a retry would be a repeat, so no 5xx
+    assert handled == []
+    assert any("evt_1702468200_0000000001" in r.getMessage() for r in caplog.records)
+    assert (await receiver.receive(*numbered(2))).status == 503  # not recorded
+
+
+async def test_an_event_recorded_as_seen_before_aclose_drains_is_handled() -> None:
+    seen, receiver, handled = slow_seen_receiver()
+    request = asyncio.create_task(receiver.receive(*numbered(1)))
+    await asyncio.wait_for(seen.asked.wait(), 5)
+    closing = asyncio.create_task(receiver.aclose())  # waits for the recording, then the handler
+    await asyncio.sleep(0)
+    seen.release.set()
+    assert (await asyncio.wait_for(request, 5)).status == 200
+    await asyncio.wait_for(closing, 5)
+    assert handled == ["evt_1702468200_0000000001"]
+
+
+def test_a_receiver_serves_one_event_loop_after_another() -> None:
+    receiver = webhooks.Receiver(secret=SECRET)
+    handled: list[str | None] = []
+
+    @receiver.on("*")
+    async def handler(event: webhooks.Event) -> None:
+        await asyncio.sleep(0)  # still running when join() starts waiting
+        handled.append(event.id)
+
+    async def deliver(n: int) -> None:  # one test on its own loop, as pytest-asyncio runs it
+        assert (await receiver.receive(*numbered(n))).status == 200
+        await asyncio.wait_for(receiver.join(), 5)
+
+    asyncio.run(deliver(1))
+    asyncio.run(deliver(2))
+    assert handled == ["evt_1702468200_0000000001", "evt_1702468200_0000000002"]
+    asyncio.run(receiver.aclose())

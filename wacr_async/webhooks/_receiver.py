@@ -11,12 +11,24 @@ their handlers finish without waiting; when a handler waits (on I/O, a lock, a s
 worker stays with it and another worker takes the rest of the queue. So a burst of quick
 handlers costs no task per event, and handlers run inside a task as asyncio expects
 (``asyncio.timeout``, ``current_task()``), each in a copy of the context ``receive`` was called
-in, as a task of its own would be.
+in, as a task of its own would be. A handler that cancels its own task (or leaves a cancel
+undone, as old ``async_timeout`` versions do) ends only its event: the worker undoes the cancel,
+logs it with the event id and goes on. A worker stops when ``aclose()`` stops the receiver, or
+when it is cancelled from outside while a handler waits (the loop shutting down); a worker that
+stops leaves the queue to another.
+
+The workers, the idle futures and the event ``join()`` waits on belong to the running loop; a
+receiver used on another loop (a second ``asyncio.run``, pytest-asyncio's loop per test) starts
+afresh on it, keeping the queued events.
+
+Kept whole because answering, the queue, the workers and ``aclose()`` keep one set of counters
+(queued, running, awake, reserved) that every step changes together.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import fnmatch
 import hashlib
@@ -26,7 +38,7 @@ import types
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, Generator, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from ..errors import ConfigurationError
 from ._aiohttp import handle as aiohttp_handle
@@ -51,6 +63,7 @@ DEFAULT_MAX_BODY_SIZE = 1024 * 1024
 Handler = Callable[[Any], Awaitable[object]]
 H = TypeVar("H", bound=Handler)
 Job = tuple[Event, tuple[Handler, ...], contextvars.Context]
+_NOT_WAITED: Final[list[int]] = [0]  # read only: a handler that never waited saw no cancel
 
 
 class Receiver:
@@ -110,6 +123,7 @@ class Receiver:
         self._awake = 0  # workers taking events from the queue (not idle, not waiting)
         self._reserved = 0  # places held for events whose id the seen store is recording
         self._changed = asyncio.Event()  # set whenever an event is finished
+        self._loop: asyncio.AbstractEventLoop | None = None  # the loop the workers run on
         self._closed = False
         self._stopped = False  # aclose() has stopped the workers
         if insecure:
@@ -168,6 +182,8 @@ class Receiver:
         """
         if self._closed:
             return Reply.of(503, "the receiver is closed")
+        if asyncio.get_running_loop() is not self._loop:
+            self._bind()
         event: Event | None = None
         try:
             payload = read(body, headers, self._signer)
@@ -204,9 +220,11 @@ class Receiver:
             logger.debug("webhook %s (%s) is a repeat; not dispatched", key, kind)
             return DUPLICATE
         if event is not None and dispatch:
-            if self._stopped:
-                logger.warning("webhook %s (%s) arrived as the receiver stopped", key, kind)
-                return Reply.of(503, "the receiver is closed")
+            if self._stopped:  # recorded as seen: a 5xx would make the retry a repeat
+                logger.warning(
+                    "webhook %s (%s) was recorded as the receiver stopped; not handled", key, kind
+                )
+                return OK
             self._queue.append((event, handlers, contextvars.copy_context()))
             if not self._awake:
                 self._wake()
@@ -231,6 +249,16 @@ class Receiver:
             self._reserved -= 1
             self._changed.set()
 
+    def _bind(self) -> None:
+        """Start afresh on the running loop: what belonged to another loop is let go."""
+        loop = asyncio.get_running_loop()
+        if self._loop is not None:
+            self._changed = asyncio.Event()
+            self._workers.clear()
+            self._idle.clear()
+            self._awake = self._running = self._reserved = 0
+        self._loop = loop
+
     def _wake(self) -> None:
         """Get one more worker taking events: an idle one, else a new one if there is room."""
         if self._idle:
@@ -248,45 +276,74 @@ class Receiver:
         queue = self._queue
         this = asyncio.current_task()
         assert this is not None
-        while True:
-            while queue:
-                event, handlers, context = queue.popleft()
-                self._running += 1
-                try:
-                    run = self._run(event, handlers)
+        try:
+            while True:
+                while queue:
+                    event, handlers, context = queue.popleft()
+                    self._running += 1
+                    outside = _NOT_WAITED  # cancels requested while the handler waited
                     try:
-                        # Most handlers finish in this first step, without waiting.
-                        step = context.run(run.send, None)
-                    except StopIteration:
-                        continue
-                    # The handler waits: stay with it, and let another worker take the queue.
-                    self._awake -= 1
-                    if queue:
-                        self._wake()
-                    try:
-                        await _rest(run, step, context)
+                        run = self._run(event, handlers)
+                        try:
+                            # Most handlers finish in this first step, without waiting.
+                            step = context.run(run.send, None)
+                        except StopIteration:
+                            pass
+                        else:
+                            # The handler waits: stay with it, let another worker take the queue.
+                            self._awake -= 1
+                            if queue:
+                                self._wake()
+                            outside = [0]
+                            try:
+                                await _rest(run, step, context, this, outside)
+                            finally:
+                                self._awake += 1
+                    except asyncio.CancelledError:
+                        # aclose() stops this worker, or the loop does (a cancel from outside,
+                        # left standing); else the handler cancelled itself: only it is over.
+                        if self._stopped or (outside[0] and this.cancelling()):
+                            self._awake -= 1
+                            raise
                     finally:
-                        self._awake += 1
+                        self._running -= 1
+                        self._changed.set()
+                    if this.cancelling() and not self._stopped:
+                        await self._undo_cancel(this, event)
+                self._awake -= 1
+                if self._closed:
+                    return
+                woken = asyncio.get_running_loop().create_future()
+                self._idle.append(woken)
+                try:
+                    await woken  # the waker counted this worker awake again
                 except asyncio.CancelledError:
-                    if this.cancelling():  # aclose() is stopping this worker
+                    if woken.done():  # woken, then cancelled before it ran
                         self._awake -= 1
-                        raise
-                    # else a handler raised CancelledError itself: it is over, like a task
-                finally:
-                    self._running -= 1
-                    self._changed.set()
-            self._awake -= 1
-            if self._closed or this.cancelling():  # a handler swallowed the cancel: stop now
-                return
-            woken = asyncio.get_running_loop().create_future()
-            self._idle.append(woken)
-            try:
-                await woken  # the waker counted this worker awake again
-            except asyncio.CancelledError:
-                if woken.done():  # woken, then cancelled before it ran
-                    self._awake -= 1
-                else:
-                    self._idle.remove(woken)
+                    else:
+                        self._idle.remove(woken)
+                    raise
+        finally:
+            self._workers.discard(this)
+            if queue and not self._stopped and not self._awake:
+                with contextlib.suppress(RuntimeError):  # no loop running: closed as garbage
+                    self._wake()  # stopped from outside with events left: another takes them
+
+    async def _undo_cancel(self, this: asyncio.Task[None], event: Event) -> None:
+        """A handler cancelled this worker's task and did not undo it: undo it here."""
+        logger.warning(
+            "a webhook handler cancelled its task on event %s (%s) without undoing it",
+            event.id,
+            event.type,
+            extra={"wacr_event_id": event.id, "wacr_event_type": event.type},
+        )
+        while this.cancelling():
+            this.uncancel()
+        try:
+            await asyncio.sleep(0)  # a cancel not yet delivered lands here
+        except asyncio.CancelledError:
+            if self._stopped:
+                self._awake -= 1
                 raise
 
     async def _run(self, event: Event, handlers: tuple[Handler, ...]) -> None:
@@ -295,14 +352,20 @@ class Receiver:
                 result = handler(event)
                 if inspect.isawaitable(result):
                     await result
-            except Exception:
-                logger.exception(
-                    "webhook handler %s failed on event %s (%s)",
-                    getattr(handler, "__qualname__", handler),
-                    event.id,
-                    event.type,
-                    extra={"wacr_event_id": event.id, "wacr_event_type": event.type},
-                )
+            except (Exception, asyncio.CancelledError) as exc:
+                cancelled = isinstance(exc, asyncio.CancelledError)
+                if not (cancelled and self._stopped):  # aclose() cancelling it is no error
+                    logger.error(
+                        "webhook handler %s %s on event %s (%s)",
+                        getattr(handler, "__qualname__", handler),
+                        "was cancelled" if cancelled else "failed",
+                        event.id,
+                        event.type,
+                        exc_info=not cancelled,
+                        extra={"wacr_event_id": event.id, "wacr_event_type": event.type},
+                    )
+                if cancelled:
+                    raise  # the event is over; the worker decides whether it stops
 
     @property
     def pending(self) -> int:
@@ -316,6 +379,8 @@ class Receiver:
 
             await receiver.join()   # in a test, after the sandbox delivered its events
         """
+        if asyncio.get_running_loop() is not self._loop:
+            self._bind()
         while self.pending or self._reserved:
             self._changed.clear()
             await self._changed.wait()
@@ -336,7 +401,8 @@ class Receiver:
         """Stop accepting (later requests get 503) and wait for the accepted events' handlers.
 
         After ``grace`` seconds the handlers still running are cancelled (and events no worker
-        has taken yet are dropped, with a warning). Safe to call twice.
+        has taken yet are dropped, with a warning; so is an event whose id the ``seen`` store
+        finishes recording after that, answered 200 as it is recorded). Safe to call twice.
 
         Example::
 
@@ -384,18 +450,25 @@ class Receiver:
 
 @types.coroutine
 def _rest(
-    run: Coroutine[Any, Any, None], step: Any, context: contextvars.Context
+    run: Coroutine[Any, Any, None],
+    step: Any,
+    context: contextvars.Context,
+    task: asyncio.Task[None],
+    outside: list[int],
 ) -> Generator[Any, Any, None]:
     """Carry on a coroutine that a worker stepped itself: ``step`` is what it first yielded
     (the future it waits on). What the task sends or throws in is passed on, each step in the
-    event's own ``context``."""
+    event's own ``context``. ``outside[0]`` counts the cancels of ``task`` requested while the
+    coroutine waited (not by its own steps)."""
     while True:
+        asked = task.cancelling()
         try:
             value = yield step
         except GeneratorExit:
             context.run(run.close)
             raise
         except BaseException as exc:  # thrown in by the task (a cancel): passed on
+            outside[0] += task.cancelling() - asked
             try:
                 step = context.run(run.throw, exc)
             except StopIteration:
