@@ -1,5 +1,8 @@
 """``Receiver``: verify, parse, drop repeats, answer at once, run handlers on its workers.
 
+Kept whole because answering, the queue, the workers and ``aclose()`` keep one set of counters
+(queued, running, awake, reserved) that every step changes together.
+
 The answer goes back before any handler runs: the server waits at most 30 s and resends
 resource events on a failure, so a slow or failing handler must never become a 5xx. Handler
 errors are logged with the event id; ``aclose()`` waits for the handlers still running. The
@@ -20,9 +23,6 @@ stops leaves the queue to another.
 The workers, the idle futures and the event ``join()`` waits on belong to the running loop; a
 receiver used on another loop (a second ``asyncio.run``, pytest-asyncio's loop per test) starts
 afresh on it, keeping the queued events.
-
-Kept whole because answering, the queue, the workers and ``aclose()`` keep one set of counters
-(queued, running, awake, reserved) that every step changes together.
 """
 
 from __future__ import annotations
