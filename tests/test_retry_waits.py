@@ -13,24 +13,11 @@ from typing import Any
 import pytest
 
 import wacr_async as wacr
+from tests.test_retry_loop import ACCOUNT, SENT
 from tests.virtual_time import run_virtual, settle
 from wacr_async.testing import MockTransport, Request, Response, no_wait
 
 SOURCE = {"success": True, "data": {"id": 1, "name": "Web"}}
-ACCOUNT = {"success": True, "data": {"id": 1, "name": "Acme"}}
-SENT = {
-    "success": True,
-    "data": {
-        "message_id": "wamid.1",
-        "contact_id": 1,
-        "phone": "15550001111",
-        "message": "hi",
-        "status": "sent",
-        "sent_at": "2025-06-01T10:00:00+00:00",
-        "chat_id": 1,
-        "chat_message_id": 1,
-    },
-}
 
 
 @pytest.fixture(autouse=True)
