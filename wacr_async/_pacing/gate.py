@@ -159,6 +159,8 @@ class Gate:
         loop = self._loop
         if loop is None:
             return RateLimitState()
+        # Catching up on answers kept unread changes no decision: it only fills in what an
+        # unpaced mode put off reading (see ``_paces_by_answers``).
         self._read_unread()
         now, wall = loop.time(), self._wall()
         cooling = wall + (self._cooldown_until - now) if self._cooldown_until > now else None
