@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from .._envelope import PageMeta, data_of, page_meta, resource_of
@@ -31,7 +31,7 @@ class Resource:
     def __repr__(self) -> str:
         return f"<{type(self).__name__}>"
 
-    async def _payload(
+    def _payload(
         self,
         method: str,
         path: str,
@@ -40,9 +40,12 @@ class Resource:
         params: Params | None = None,
         json: Any = None,
         form: Sequence[FormField] | None = None,
-    ) -> Any:
-        """The decoded JSON answer of one call, errors raised as typed exceptions."""
-        return await self._client._request(
+    ) -> Awaitable[Any]:
+        """Await it for the decoded JSON answer of one call (errors raised as typed exceptions).
+
+        A plain function handing back the client's call: no coroutine layer of its own.
+        """
+        return self._client._request(
             method, path, safety=safety, params=params, json=json, form=form
         )
 
@@ -58,7 +61,7 @@ class Resource:
         form: Sequence[FormField] | None = None,
     ) -> T:
         """One call whose single object (flat or nested ``data``) is structured into ``model``."""
-        payload = await self._client._request(
+        payload = await self._payload(
             method, path, safety=safety, params=params, json=json, form=form
         )
         return structure(resource_of(payload), model)
