@@ -3,8 +3,10 @@ produces (a proxy's HTML page, broken JSON), served over a real socket."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 
+import aiohttp
 import pytest
 from aiohttp import web
 
@@ -49,3 +51,17 @@ async def scripted_server() -> AsyncIterator[ScriptedServer]:
         yield server
     finally:
         await runner.cleanup()
+
+
+def status_counter() -> tuple[aiohttp.TraceConfig, Counter[int]]:
+    """A trace config counting the statuses the client received, and the counts."""
+    statuses: Counter[int] = Counter()
+
+    async def on_end(
+        session: aiohttp.ClientSession, ctx: object, params: aiohttp.TraceRequestEndParams
+    ) -> None:
+        statuses[params.response.status] += 1
+
+    trace = aiohttp.TraceConfig()
+    trace.on_request_end.append(on_end)
+    return trace, statuses

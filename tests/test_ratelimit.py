@@ -8,28 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import Counter
 from collections.abc import Awaitable, Callable
 
-import aiohttp
-
 import wacr_async as wacr
+from tests.conftest import status_counter
 from tests.virtual_time import run_virtual
 from wacr_async.testing import Sandbox
-
-
-def status_counter() -> tuple[aiohttp.TraceConfig, Counter[int]]:
-    """A trace config counting the statuses the client received."""
-    statuses: Counter[int] = Counter()
-
-    async def on_end(
-        session: aiohttp.ClientSession, ctx: object, params: aiohttp.TraceRequestEndParams
-    ) -> None:
-        statuses[params.response.status] += 1
-
-    trace = aiohttp.TraceConfig()
-    trace.on_request_end.append(on_end)
-    return trace, statuses
 
 
 async def run_bounded(count: int, workers: int, call: Callable[[], Awaitable[object]]) -> None:

@@ -11,9 +11,8 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 
-import aiohttp
-
 import wacr_async as wacr
+from tests.conftest import status_counter
 from tests.virtual_time import run_virtual
 from wacr_async.testing import Sandbox, no_wait
 
@@ -24,15 +23,7 @@ SEND = "POST /messages/text"
 
 def test_thousand_sends_with_drops_500s_and_a_rate_limit_never_send_twice() -> None:
     async def main() -> None:
-        statuses: Counter[int] = Counter()
-
-        async def on_end(
-            session: aiohttp.ClientSession, ctx: object, params: aiohttp.TraceRequestEndParams
-        ) -> None:
-            statuses[params.response.status] += 1
-
-        trace = aiohttp.TraceConfig()
-        trace.on_request_end.append(on_end)
+        trace, statuses = status_counter()
 
         outcomes: Counter[str] = Counter()
         strays: list[BaseException] = []

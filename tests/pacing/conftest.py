@@ -1,20 +1,9 @@
 """Virtual time for limiter tests (``tests.virtual_time``), and a token's window as the
 sandbox counts it.
 
-``run_virtual(main())`` runs a coroutine on an event loop whose clock jumps to the next
-timer when nothing is ready: a 60-second window passes instantly.
-
 ``WindowServer`` answers "requests" with the sandbox's own per-token limiter
-(``wacr_async.testing._ratelimit.ApiRateLimiter``) running on that virtual clock, so pacing is
+(``wacr_async.testing._ratelimit.ApiRateLimiter``) running on the virtual clock, so pacing is
 tested end to end against the server's counting rules without real waiting.
-
-Example::
-
-    def test_cooldown() -> None:
-        async def main() -> None:
-            await asyncio.sleep(60)                  # instant
-            assert asyncio.get_running_loop().time() == 1060.0
-        run_virtual(main())
 """
 
 from __future__ import annotations
